@@ -1,0 +1,1 @@
+"""Cliente Manager: the shop's customers."""

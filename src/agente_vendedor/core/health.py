@@ -1,0 +1,94 @@
+"""Health checks: each one reports its status, a detail and how long it took."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, text
+
+from agente_vendedor.core.config import Settings
+
+
+class Check(BaseModel):
+    """The outcome of one health check."""
+
+    ok: bool
+    detail: str
+    ms: float
+
+
+class HealthResponse(BaseModel):
+    """`healthy` when every check passes."""
+
+    status: Literal["healthy", "unhealthy"]
+    checks: Annotated[dict[str, Check], Field(description="Una entrada por dependencia")]
+
+
+def _timed(check: Callable[[], str]) -> Check:
+    start = time.perf_counter()
+    try:
+        detail = check()
+        ok = True
+    except Exception as exc:  # a health check reports failures, it never raises
+        detail, ok = f"{type(exc).__name__}: {exc}"[:300], False
+    return Check(ok=ok, detail=detail, ms=round((time.perf_counter() - start) * 1000, 2))
+
+
+def check_database(engine: Engine) -> Check:
+    """The database answers a trivial query."""
+
+    def run() -> str:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return f"{engine.dialect.name} responde"
+
+    return _timed(run)
+
+
+def check_disk_space(folders: list[Path], min_free_mb: int) -> Check:
+    """Free space under the data and export folders stays above the threshold."""
+
+    def run() -> str:
+        reports = []
+        for folder in folders:
+            existing = folder.resolve()
+            while not existing.exists():
+                existing = existing.parent
+            free_mb = shutil.disk_usage(existing).free // (1024 * 1024)
+            if free_mb < min_free_mb:
+                raise OSError(f"solo quedan {free_mb} MB libres en {folder} (mínimo {min_free_mb} MB)")
+            reports.append(f"{folder}: {free_mb} MB libres")
+        return "; ".join(reports)
+
+    return _timed(run)
+
+
+def run_checks(engine: Engine, settings: Settings) -> HealthResponse:
+    """Run every check and summarise them."""
+    checks = {
+        "database": check_database(engine),
+        "disk_space": check_disk_space([settings.DATA_DIRECTORY, settings.EXPORT_DIRECTORY], settings.MIN_FREE_DISK_MB),
+    }
+    healthy = all(check.ok for check in checks.values())
+    return HealthResponse(status="healthy" if healthy else "unhealthy", checks=checks)
+
+
+router = APIRouter(tags=["salud"])
+
+
+@router.get(
+    "/health",
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "Alguna comprobación falla"}},
+)
+def health(request: Request) -> Any:
+    """Estado del servicio y de sus dependencias; 503 si alguna falla."""
+    result = run_checks(request.app.state.engine, request.app.state.settings)
+    return JSONResponse(result.model_dump(), status_code=200 if result.status == "healthy" else 503)

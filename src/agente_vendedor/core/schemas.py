@@ -1,0 +1,62 @@
+"""Reusable pydantic field types with Spanish validation messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from agente_vendedor.core.text import has_control_chars
+
+
+def _clean_text(value: object) -> object:
+    """Strip surrounding spaces and refuse control characters (NUL breaks PostgreSQL)."""
+    if isinstance(value, str):
+        if has_control_chars(value):
+            raise ValueError("contiene caracteres de control no permitidos")
+        return value.strip()
+    return value
+
+
+def _valid_email(value: str) -> str:
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError("no es un correo electrónico válido") from exc
+    return result.normalized.lower()
+
+
+def _valid_phone(value: str) -> str:
+    allowed = set("0123456789 +-()")
+    if not set(value) <= allowed:
+        raise ValueError("solo admite dígitos, espacios, '+', '-' y paréntesis")
+    if not 7 <= len(value) <= 20:
+        raise ValueError("debe tener entre 7 y 20 caracteres")
+    if sum(ch.isdigit() for ch in value) < 7:
+        raise ValueError("debe contener al menos 7 dígitos")
+    return value
+
+
+CleanStr = Annotated[str, BeforeValidator(_clean_text)]
+"""A text stripped of surrounding spaces and free of control characters."""
+
+Email = Annotated[
+    str,
+    BeforeValidator(_clean_text),
+    Field(max_length=100, json_schema_extra={"format": "email"}, examples=["ana.garcia@example.com"]),
+    AfterValidator(_valid_email),
+]
+"""An e-mail address, validated and stored in lower case so uniqueness ignores case."""
+
+Telefono = Annotated[
+    str,
+    BeforeValidator(_clean_text),
+    Field(max_length=20, examples=["+34 600 123 456"]),
+    AfterValidator(_valid_phone),
+]
+"""A phone number: digits, spaces, `+`, `-`, parentheses; 7 to 20 characters."""
+
+Dinero = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2, examples=["59.90"])]
+"""An amount of money: non-negative, at most 2 decimals, fits `Numeric(10, 2)`."""

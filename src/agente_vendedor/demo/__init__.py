@@ -1,0 +1,1 @@
+"""The demo catalog loaded on a first start."""

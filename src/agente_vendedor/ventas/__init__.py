@@ -1,0 +1,1 @@
+"""Pedidos Service: sales orders (`ventas`)."""
