@@ -129,6 +129,8 @@ def _spanish_message(error: dict[str, Any]) -> str:
     if kind in ("value_error", "assertion_error"):
         reason = ctx.get("error")
         return str(reason) if reason is not None else str(error.get("msg", "valor no válido"))
+    if kind in ("too_short", "too_long") and ctx.get("field_type") not in ("List", "Tuple", "Set", "Dictionary"):
+        kind = "string_" + kind  # length constraints on annotated text report as generic sequences
     template = _MESSAGES.get(kind)
     if template is None:
         return "valor no válido"

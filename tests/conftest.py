@@ -1,0 +1,139 @@
+"""Test fixtures: every database test runs on a real SQLite file and on the real local PostgreSQL.
+
+`TEST_DATABASES=sqlite` (or `postgresql`) narrows the run; by default both run and an unreachable
+PostgreSQL is a failure, not a skip. `TEST_POSTGRES_URL` points at a server where we may create
+throwaway databases (default: the local trust-auth server).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from agente_vendedor.core import migrate
+from agente_vendedor.core.config import Settings, normalize_database_url
+from agente_vendedor.core.db import Base
+from agente_vendedor.main import create_app
+
+BACKENDS = [b.strip() for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+POSTGRES_ADMIN_URL = normalize_database_url(
+    os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+)
+
+
+def _create_postgres_database() -> str:
+    """Create an empty throwaway database and return its URL."""
+    name = f"agente_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # pragma: no cover - only when the server is down
+        pytest.fail(f"PostgreSQL no responde en {POSTGRES_ADMIN_URL}: {exc}. Arránquelo o use TEST_DATABASES=sqlite")
+    finally:
+        admin.dispose()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Make empty databases of a backend on demand; PostgreSQL ones are dropped at the end."""
+    created: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / 'agente.db'}"
+        url = _create_postgres_database()
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, empty_database_factory: object) -> str:
+    """A database of each backend, migrated to head by Alembic (never `create_all`)."""
+    url: str = empty_database_factory(request.param)  # type: ignore[operator]
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for the test app: its own folders, no demo data, no `.env`."""
+    base = tmp_path_factory.mktemp("app")
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        ENVIRONMENT="test",
+        DATABASE_URL=database_url,
+        DATA_DIRECTORY=base / "data",
+        CHROMA_PERSIST_DIRECTORY=base / "data" / "chroma",
+        EXPORT_DIRECTORY=base / "exports",
+        DEMO_DATA=False,
+        MIN_FREE_DISK_MB=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    """The application under test, one per backend."""
+    return create_app(settings)
+
+
+def _wipe(app: FastAPI) -> None:
+    """Empty every table so each test starts from a clean, migrated database."""
+    engine = app.state.engine
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client talking to the app through ASGI; the database is wiped afterwards."""
+    with TestClient(app) as test_client:
+        yield test_client
+    _wipe(app)
+
+
+@pytest.fixture
+def session(app: FastAPI) -> Iterator[Session]:
+    """A database session for service-level tests; the database is wiped afterwards."""
+    with app.state.session_factory() as db_session:
+        yield db_session
+        db_session.rollback()
+    _wipe(app)
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    """`sqlite` or `postgresql`."""
+    return make_url(database_url).get_backend_name()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which databases this run covers."""
+    return f"bases de datos: {', '.join(BACKENDS)} (TEST_DATABASES)"
