@@ -8,11 +8,14 @@ throwaway databases (default: the local trust-auth server).
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -125,6 +128,32 @@ def session(app: FastAPI) -> Iterator[Session]:
     with app.state.session_factory() as db_session:
         yield db_session
         db_session.rollback()
+    _wipe(app)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served by a real uvicorn on a free loopback port, for tests that need real concurrency."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("el servidor de pruebas no arrancó")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_url(live_server: str, app: FastAPI) -> Iterator[str]:
+    """Base URL of the running server; the database is wiped after the test."""
+    yield live_server
     _wipe(app)
 
 

@@ -39,9 +39,7 @@ def _seed(*, only_if_empty: bool) -> None:
                 console.print("El catálogo ya tiene productos: no se cargan datos de demostración.")
                 return
             if not demo_service.is_empty(session=session):
-                console.print(
-                    "[yellow]El catálogo ya tiene productos: seed-demo solo carga en bases vacías.[/yellow]"
-                )
+                console.print("[yellow]El catálogo ya tiene productos: seed-demo solo carga en bases vacías.[/yellow]")
                 raise typer.Exit(code=1)
             result = demo_service.seed(session=session)
         console.print(

@@ -140,7 +140,9 @@ def test_unknown_id_is_404_everywhere(client: TestClient) -> None:
 
 def test_search_ignores_accents_and_case_and_ranks_best_first(client: TestClient) -> None:
     client.post("/clientes/", json=cliente_data(nombre="María José Ortega", email="mjo@example.com"))
-    client.post("/clientes/", json=cliente_data(nombre="José Pérez", email="jp@example.com", telefono="+34 600 123 456"))
+    client.post(
+        "/clientes/", json=cliente_data(nombre="José Pérez", email="jp@example.com", telefono="+34 600 123 456")
+    )
     client.post("/clientes/", json=cliente_data(nombre="Josefina Ruiz", email="josefina@example.com"))
     client.post("/clientes/", json=cliente_data(nombre="Pedro Sánchez", email="pedro@example.com"))
 
@@ -155,7 +157,9 @@ def test_search_ignores_accents_and_case_and_ranks_best_first(client: TestClient
 
 
 def test_search_by_email_and_phone(client: TestClient) -> None:
-    client.post("/clientes/", json=cliente_data(nombre="José Pérez", email="jp@example.com", telefono="+34 600 123 456"))
+    client.post(
+        "/clientes/", json=cliente_data(nombre="José Pérez", email="jp@example.com", telefono="+34 600 123 456")
+    )
     client.post("/clientes/", json=cliente_data(nombre="Ana Ruiz", email="ana@example.com", telefono="611 999 888"))
 
     assert [c["nombre"] for c in client.get("/clientes/buscar", params={"q": "ana@example.com"}).json()] == ["Ana Ruiz"]
