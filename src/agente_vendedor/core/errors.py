@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -154,7 +153,7 @@ def _request_id(request: Request) -> str:
 
 
 _HTTP_MESSAGES = {
-    400: ("Solicitud no válida", "solicitud_invalida"),
+    400: ("La petición no se pudo interpretar: el cuerpo debe ser JSON válido en UTF-8", "solicitud_invalida"),
     401: ("No autenticado", "no_autenticado"),
     403: ("No tiene permiso para esta operación", "prohibido"),
     404: ("Recurso no encontrado", "no_encontrado"),
@@ -181,10 +180,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         default_message, code = _HTTP_MESSAGES.get(exc.status_code, ("Error en la solicitud", "error_http"))
-        # Starlette's own details are the English reason phrase; anything else was written by us.
-        is_own = isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase
-        detail = exc.detail if is_own else default_message
-        return JSONResponse({"detail": detail, "code": code}, status_code=exc.status_code, headers=exc.headers)
+        # Only the framework raises HTTPException (our code raises AppError): its English details become Spanish.
+        return JSONResponse({"detail": default_message, "code": code}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -58,5 +58,11 @@ Telefono = Annotated[
 ]
 """A phone number: digits, spaces, `+`, `-`, parentheses; 7 to 20 characters."""
 
-Dinero = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2, examples=["59.90"])]
+def _two_decimals(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+Dinero = Annotated[
+    Decimal, Field(ge=0, max_digits=10, decimal_places=2, examples=["59.90"]), AfterValidator(_two_decimals)
+]
 """An amount of money: non-negative, at most 2 decimals, fits `Numeric(10, 2)`."""

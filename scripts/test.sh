@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite: install into .venv, make sure the local PostgreSQL is up, then lint, type-check
+# and run pytest (every database test runs on SQLite AND PostgreSQL). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+  "${PYTHON:-python3}" -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+# PostgreSQL: the tests create throwaway databases on the local server (TEST_POSTGRES_URL overrides).
+if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${TEST_DATABASES:-sqlite,postgresql}" != "sqlite" ]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+      echo "PostgreSQL no responde: arrancándolo" >&2
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+      for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    fi
+  fi
+  pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL no está disponible en 127.0.0.1:5432" >&2; exit 1; }
+fi
+
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+.venv/bin/mypy
+
+set +e
+.venv/bin/pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest no encontró ningún test: eso es un fallo" >&2
+  exit 1
+fi
+exit "$status"

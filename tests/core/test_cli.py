@@ -1,0 +1,114 @@
+"""The `agente-vendedor` command: migrate, seed-demo and a real first start with `serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from agente_vendedor.cli import app as cli
+from agente_vendedor.core.config import get_settings
+from tests.conftest import BACKENDS
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Run CLI commands against a fresh SQLite file in a temp folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_migrate_then_seed_demo_loads_the_catalog_once(cli_env: Path) -> None:
+    runner = CliRunner()
+    migrated = runner.invoke(cli, ["migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    seeded = runner.invoke(cli, ["seed-demo"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "48 productos, 5 clientes" in seeded.output
+    again = runner.invoke(cli, ["seed-demo"])
+    assert again.exit_code == 1
+    assert "ya tiene productos" in again.output
+
+
+def test_downgrade_command(cli_env: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    result = runner.invoke(cli, ["downgrade", "0001"])
+    assert result.exit_code == 0, result.output
+    assert "0001" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _serving(cwd: Path, **env: str) -> Iterator[str]:
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEMO_DATA")}
+    environment.update(env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agente_vendedor.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"serve terminó con código {process.returncode}:\n{output}")
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("serve no respondió en 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_first_start_migrates_loads_demo_and_serves_docs(tmp_path: Path) -> None:
+    with _serving(tmp_path) as base:
+        productos = httpx.get(f"{base}/productos/", params={"limit": 500})
+        assert int(productos.headers["X-Total-Count"]) >= 40
+        assert len({p["categoria"] for p in productos.json()}) >= 5
+        assert int(httpx.get(f"{base}/clientes/").headers["X-Total-Count"]) == 5
+        assert httpx.get(f"{base}/docs").status_code == 200
+        assert "server" not in httpx.get(f"{base}/health").headers
+    assert (tmp_path / "data" / "agente_vendedor.db").exists()
+    # A second start keeps the data and does not load the demo twice.
+    with _serving(tmp_path) as base:
+        assert httpx.get(f"{base}/productos/").headers["X-Total-Count"] == "48"
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_demo_data_false_starts_empty(
+    backend_name: str, tmp_path: Path, empty_database_factory: Callable[[str], str]
+) -> None:
+    url = empty_database_factory(backend_name)
+    with _serving(tmp_path, DATABASE_URL=url, DEMO_DATA="false") as base:
+        assert httpx.get(f"{base}/productos/").headers["X-Total-Count"] == "0"
+        created = httpx.post(f"{base}/clientes/", json={"nombre": "Ana", "email": "ana@example.com"})
+        assert created.status_code == 201
