@@ -20,7 +20,9 @@ def test_malformed_json_is_422_not_500(client: TestClient) -> None:
     response = client.post("/clientes/", content=b"{no es json", headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.json()["code"] == "validacion"
-    invalid_utf8 = client.post("/clientes/", content=b'{"nombre": "\xff\xfe"}', headers={"Content-Type": "application/json"})
+    invalid_utf8 = client.post(
+        "/clientes/", content=b'{"nombre": "\xff\xfe"}', headers={"Content-Type": "application/json"}
+    )
     assert invalid_utf8.status_code == 400
     assert invalid_utf8.json()["code"] == "solicitud_invalida"
 

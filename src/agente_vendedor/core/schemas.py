@@ -58,6 +58,7 @@ Telefono = Annotated[
 ]
 """A phone number: digits, spaces, `+`, `-`, parentheses; 7 to 20 characters."""
 
+
 def _two_decimals(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
