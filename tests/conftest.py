@@ -12,7 +12,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 import uvicorn
@@ -22,9 +23,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from agente_vendedor.auth.models import Usuario
 from agente_vendedor.core import migrate
 from agente_vendedor.core.config import Settings, normalize_database_url
 from agente_vendedor.core.db import Base
+from agente_vendedor.core.security import create_access_token, hash_password
 from agente_vendedor.main import create_app
 
 BACKENDS = [b.strip() for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
@@ -93,6 +96,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         EXPORT_DIRECTORY=base / "exports",
         DEMO_DATA=False,
         MIN_FREE_DISK_MB=0,
+        RATE_LIMIT_LOGIN="10000/minute",
+        RATE_LIMIT_RAG="10000/minute",
     )
 
 
@@ -114,9 +119,61 @@ def _wipe(app: FastAPI) -> None:
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
+TEST_PASSWORD = "contraseña-de-prueba-123"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A user created for a test, with ready-to-use auth headers."""
+
+    id: int
+    email: str
+    rol: str
+    headers: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One argon2 hash of TEST_PASSWORD for every test user (hashing is deliberately slow)."""
+    return hash_password(TEST_PASSWORD)
+
+
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    """An HTTP client talking to the app through ASGI; the database is wiped afterwards."""
+def make_user(app: FastAPI, settings: Settings, password_hash: str) -> Iterator[Callable[..., StaffMember]]:
+    """Create staff users straight in the database and mint their tokens; wiped afterwards."""
+    counter = iter(range(1, 10_000))
+
+    def make(rol: str = "admin", *, email: str | None = None, activo: bool = True) -> StaffMember:
+        address = email or f"{rol}{next(counter)}@tienda.example.com"
+        with app.state.session_factory.begin() as db_session:
+            usuario = Usuario(email=address, password_hash=password_hash, rol=rol, activo=activo)
+            db_session.add(usuario)
+            db_session.flush()
+            user_id = usuario.id
+        token = create_access_token(user_id=user_id, rol=rol, secret=settings.SECRET_KEY, expires_minutes=30)
+        return StaffMember(user_id, address, rol, {"Authorization": f"Bearer {token}"})
+
+    yield make
+    _wipe(app)
+
+
+@pytest.fixture
+def admin_headers(make_user: Callable[..., StaffMember]) -> dict[str, str]:
+    """Authorization headers of a fresh admin."""
+    return make_user("admin").headers
+
+
+@pytest.fixture
+def client(app: FastAPI, admin_headers: dict[str, str]) -> Iterator[TestClient]:
+    """An HTTP client talking to the app through ASGI as an admin; the database is wiped afterwards."""
+    with TestClient(app, headers=admin_headers) as test_client:
+        yield test_client
+    _wipe(app)
+
+
+@pytest.fixture
+def anon_client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client without credentials; the database is wiped afterwards."""
     with TestClient(app) as test_client:
         yield test_client
     _wipe(app)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
 
+from agente_vendedor.auth import service as auth_service
+from agente_vendedor.auth.schemas import UsuarioCreate
 from agente_vendedor.core import migrate as migrations
 from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
+from agente_vendedor.core.logging import configure_logging
 from agente_vendedor.demo import service as demo_service
 
 app = typer.Typer(help="Agente Vendedor Inteligente: servidor y tareas de mantenimiento.", no_args_is_help=True)
@@ -49,6 +51,60 @@ def _seed(*, only_if_empty: bool) -> None:
         engine.dispose()
 
 
+def _ensure_admin() -> None:
+    """Create the admin from ADMIN_EMAIL/ADMIN_PASSWORD when none exists; otherwise say how to make one."""
+    settings = get_settings()
+    engine = create_db_engine(settings.sqlalchemy_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            if auth_service.has_admin(session=session):
+                return
+            if settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD:
+                datos = UsuarioCreate(email=settings.ADMIN_EMAIL, password=settings.ADMIN_PASSWORD, rol="admin")
+                auth_service.create(session=session, datos=datos)
+                console.print(f"[green]Administrador creado:[/green] {datos.email}")
+                return
+        console.print(
+            "[yellow]No hay ningún administrador.[/yellow] Cree uno con "
+            "`agente-vendedor crear-usuario EMAIL --rol admin` o arranque con ADMIN_EMAIL y ADMIN_PASSWORD."
+        )
+    finally:
+        engine.dispose()
+
+
+@app.command("crear-usuario")
+def crear_usuario(
+    email: Annotated[str, typer.Argument(help="Email del usuario (será su nombre de acceso)")],
+    rol: Annotated[str, typer.Option(help="admin o vendedor")] = "vendedor",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Contraseña (10+ caracteres)")
+    ] = "",
+) -> None:
+    """Crea un usuario del personal; la contraseña se pide sin mostrarla si no se pasa."""
+    from pydantic import ValidationError
+
+    from agente_vendedor.auth.exceptions import UsuarioDuplicado
+    from agente_vendedor.core.errors import validation_errors
+
+    _migrate()
+    try:
+        datos = UsuarioCreate.model_validate({"email": email, "password": password, "rol": rol})
+    except ValidationError as exc:
+        for error in validation_errors(exc.errors()):
+            console.print(f"[red]{error.campo}: {error.mensaje}[/red]")
+        raise typer.Exit(code=2) from exc
+    engine = create_db_engine(get_settings().sqlalchemy_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            usuario = auth_service.create(session=session, datos=datos)
+            console.print(f"[green]Usuario creado:[/green] {usuario.email} ({usuario.rol})")
+    except UsuarioDuplicado as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    finally:
+        engine.dispose()
+
+
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Option(help="Revisión destino (por defecto, la última)")] = "head",
@@ -81,10 +137,11 @@ def serve(
 ) -> None:
     """Migra la base de datos, carga la demo si está vacía (DEMO_DATA) y arranca la API."""
     settings = get_settings()
-    logging.basicConfig(level=logging.DEBUG if settings.DEBUG else logging.INFO)
+    configure_logging(debug=settings.DEBUG)
     _migrate()
     if settings.DEMO_DATA:
         _seed(only_if_empty=True)
+    _ensure_admin()
     console.print(f"API en http://{host}:{port} — documentación en http://{host}:{port}/docs")
     uvicorn.run(
         "agente_vendedor.main:app_factory",
@@ -94,6 +151,7 @@ def serve(
         workers=workers,
         reload=reload,
         server_header=False,
+        log_config=None,
         proxy_headers=True,
     )
 

@@ -5,18 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+import fastapi_offline
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from agente_vendedor import __version__
+from agente_vendedor.auth.dependencies import require_staff
+from agente_vendedor.auth.router import auth_router, usuarios_router
 from agente_vendedor.clientes.router import router as clientes_router
 from agente_vendedor.core.config import Settings, get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
-from agente_vendedor.core.errors import ERROR_RESPONSES, install_error_handlers
+from agente_vendedor.core.errors import ERROR_RESPONSES, error_responses, install_error_handlers
 from agente_vendedor.core.health import router as health_router
-from agente_vendedor.core.middleware import RequestIdMiddleware
+from agente_vendedor.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
+from agente_vendedor.core.ratelimit import RateLimiter
 from agente_vendedor.productos.router import router as productos_router
 
 logger = logging.getLogger("agente_vendedor")
@@ -24,12 +32,40 @@ logger = logging.getLogger("agente_vendedor")
 DESCRIPTION = """
 API del **Agente Vendedor Inteligente**: catálogo real, clientes, pedidos y exportaciones.
 
+Autenticación: pulse **Authorize** e introduzca el email y la contraseña de un usuario del personal
+(`POST /auth/token`). El catálogo (`GET /productos/...`) y `/health` son públicos.
+
 Todos los errores tienen la forma `{"detail": "<mensaje en español>", "code": "<código>"}`.
 """
+
+# Swagger UI's files come from the fastapi-offline wheel, so /docs works without internet.
+SWAGGER_STATIC = Path(fastapi_offline.__file__).parent / "static"
+AUTH_ERRORS = error_responses((401, "Falta el token o no es válido"), (403, "Rol insuficiente"))
+STAFF = [Depends(require_staff)]
 
 
 class DatabaseNotMigrated(RuntimeError):
     """The database schema is behind the code."""
+
+
+def _install_docs(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=SWAGGER_STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Agente Vendedor Inteligente — API",
+            swagger_js_url="/static/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,10 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         debug=False,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.rate_limiter = RateLimiter(settings.REDIS_URL)
 
     install_error_handlers(app)
     app.add_middleware(
@@ -67,12 +106,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials="*" not in settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition"],
+        expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After"],
     )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
 
+    _install_docs(app)
     app.include_router(health_router)
-    app.include_router(clientes_router, responses=ERROR_RESPONSES)
+    app.include_router(auth_router, responses=ERROR_RESPONSES)
+    app.include_router(usuarios_router, responses=ERROR_RESPONSES)
+    app.include_router(clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(productos_router, responses=ERROR_RESPONSES)
     return app
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query, Response, status
 
 from agente_vendedor.clientes import service
 from agente_vendedor.clientes.schemas import ClienteCreate, ClienteResponse, ClienteUpdate
-from agente_vendedor.core.db import get_session
+from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
 
 router = APIRouter(prefix="/clientes", tags=["clientes"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 NOT_FOUND = error_responses((404, "Cliente no encontrado"))
 CONFLICT = error_responses((409, "Email ya registrado"))

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     MAX_EXPORT_RECORDS: int = Field(default=50_000, ge=1)
 
     SECRET_KEY: str = DEFAULT_SECRET_KEY
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    ADMIN_EMAIL: str | None = None
+    ADMIN_PASSWORD: str | None = None
+
+    RATE_LIMIT_RAG: str = "10/minute"
+    RATE_LIMIT_LOGIN: str = "5/minute"
+    REDIS_URL: str | None = None
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
     CORS_ORIGINS: Annotated[list[str] | None, NoDecode] = None
 
     DEMO_DATA: bool = True
@@ -49,6 +57,18 @@ class Settings(BaseSettings):
 
                 return json.loads(text)
             return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("RATE_LIMIT_RAG", "RATE_LIMIT_LOGIN")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        """Fail at start-up, not at the first request, on a malformed limit such as `10/minuto`."""
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"límite no válido {value!r}: use el formato '10/minute'") from exc
         return value
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ class AppError(Exception):
 
     status_code: int = 400
     code: str = "error"
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -42,6 +43,21 @@ class ConflictError(AppError):
 
     status_code = 409
     code = "conflicto"
+
+
+class UnauthorizedError(AppError):
+    """No valid credentials were presented."""
+
+    status_code = 401
+    code = "no_autenticado"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class ForbiddenError(AppError):
+    """The user is known but their role does not allow this."""
+
+    status_code = 403
+    code = "prohibido"
 
 
 class ErrorResponse(BaseModel):
@@ -168,7 +184,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

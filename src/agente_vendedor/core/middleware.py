@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -37,3 +38,98 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+_TOO_LARGE_BODY = json.dumps(
+    {"detail": "La petición es demasiado grande", "code": "peticion_demasiado_grande"}, ensure_ascii=False
+).encode()
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over `max_bytes` (per-path overrides allowed) with 413, by header or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.overrides = overrides or {}
+
+    def _limit(self, path: str) -> int:
+        return next((size for prefix, size in self.overrides.items() if path.startswith(prefix)), self.max_bytes)
+
+    async def _reject(self, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(_TOO_LARGE_BODY)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": _TOO_LARGE_BODY})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope["path"])
+        declared = None
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                declared = int(value) if value.isdigit() else limit + 1
+        if declared is not None:
+            # The server enforces Content-Length, so the declared size is the real one.
+            if declared > limit:
+                await self._reject(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # Chunked body: read it up to the limit before the app sees it, then replay it.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
+                await self._reject(send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """Standard hardening headers; the docs page gets a CSP that lets Swagger UI run from our own files."""
+
+    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...] = ("/docs", "/static/")) -> None:
+        self.app = app
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"].startswith(self.docs_paths) else API_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Content-Security-Policy", csp)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

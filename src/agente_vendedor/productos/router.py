@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from agente_vendedor.core.db import get_session
+from agente_vendedor.auth.dependencies import StaffUser
+from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
 from agente_vendedor.productos import service
 from agente_vendedor.productos.schemas import ProductoCreate, ProductoResponse, ProductoUpdate
 
 router = APIRouter(prefix="/productos", tags=["productos"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 NOT_FOUND = error_responses((404, "Producto no encontrado"))
 CONFLICT = error_responses((409, "SKU ya registrado"))
+# Reads of the catalog are public (shop visitors); every write needs a staff token.
+STAFF_ONLY = error_responses((401, "Falta el token o no es válido"), (403, "Rol insuficiente"))
 
 
 class CategoriaResumen(BaseModel):
@@ -43,8 +44,8 @@ def listar_productos(
     return [ProductoResponse.model_validate(row) for row in rows]
 
 
-@router.post("/", response_model=ProductoResponse, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
-def crear_producto(datos: ProductoCreate, session: SessionDep) -> ProductoResponse:
+@router.post("/", response_model=ProductoResponse, status_code=status.HTTP_201_CREATED, responses=CONFLICT | STAFF_ONLY)
+def crear_producto(datos: ProductoCreate, session: SessionDep, _user: StaffUser) -> ProductoResponse:
     """Añade un producto al catálogo."""
     return ProductoResponse.model_validate(service.create(session=session, datos=datos))
 
@@ -61,14 +62,16 @@ def obtener_producto(producto_id: IdPath, session: SessionDep) -> ProductoRespon
     return ProductoResponse.model_validate(service.get(session=session, producto_id=producto_id))
 
 
-@router.patch("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND | CONFLICT)
-def actualizar_producto(producto_id: IdPath, datos: ProductoUpdate, session: SessionDep) -> ProductoResponse:
+@router.patch("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND | CONFLICT | STAFF_ONLY)
+def actualizar_producto(
+    producto_id: IdPath, datos: ProductoUpdate, session: SessionDep, _user: StaffUser
+) -> ProductoResponse:
     """Actualiza solo los campos enviados."""
     return ProductoResponse.model_validate(service.update(session=session, producto_id=producto_id, datos=datos))
 
 
-@router.delete("/{producto_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def desactivar_producto(producto_id: IdPath, session: SessionDep) -> Response:
+@router.delete("/{producto_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND | STAFF_ONLY)
+def desactivar_producto(producto_id: IdPath, session: SessionDep, _user: StaffUser) -> Response:
     """Baja lógica: el producto sale del catálogo pero sigue en el historial de ventas."""
     service.deactivate(session=session, producto_id=producto_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,57 @@
+"""Password hashing (argon2) and access tokens (JWT signed with SECRET_KEY)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("contraseña-de-relleno-para-igualar-tiempos")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Check a password; with no hash, burn the same time and fail."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@dataclass(frozen=True)
+class TokenData:
+    """The claims the service relies on."""
+
+    user_id: int
+    rol: str
+
+
+def create_access_token(*, user_id: int, rol: str, secret: str, expires_minutes: int) -> str:
+    """A signed JWT with `sub`, `rol`, `iat` and `exp`."""
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "rol": rol, "iat": now, "exp": now + timedelta(minutes=expires_minutes)}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str, *, secret: str) -> TokenData | None:
+    """The token's claims if its signature, algorithm and expiry are valid; otherwise None."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat", "rol"]})
+        return TokenData(user_id=int(claims["sub"]), rol=str(claims["rol"]))
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
