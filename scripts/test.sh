@@ -20,6 +20,16 @@ if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${TEST_DATABASES:-sqlite,postgresql}" !
   pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL no está disponible en 127.0.0.1:5432" >&2; exit 1; }
 fi
 
+# Redis: the rate-limit tests count in the local Redis (db 15) to prove several workers share one count.
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "Redis no responde: arrancándolo" >&2
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log || redis-server --daemonize yes --port 6379 --save ""
+    for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.5; done
+  fi
+fi
+
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
