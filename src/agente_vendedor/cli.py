@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -128,6 +129,16 @@ def seed_demo() -> None:
     _seed(only_if_empty=False)
 
 
+def _prepare_multiprocess_metrics(folder: Path) -> None:
+    """Workers write their metrics to files in `folder` so /metrics adds them up; stale files go first."""
+    import os
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interfaz de red")] = "127.0.0.1",
@@ -138,6 +149,8 @@ def serve(
     """Migra la base de datos, carga la demo si está vacía (DEMO_DATA) y arranca la API."""
     settings = get_settings()
     configure_logging(debug=settings.DEBUG)
+    if workers > 1:
+        _prepare_multiprocess_metrics(settings.DATA_DIRECTORY / "metrics")
     _migrate()
     if settings.DEMO_DATA:
         _seed(only_if_empty=True)
@@ -152,6 +165,7 @@ def serve(
         reload=reload,
         server_header=False,
         log_config=None,
+        access_log=False,  # our own middleware logs each request as JSON with its request id
         proxy_headers=True,
     )
 

@@ -8,20 +8,24 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
+import structlog
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from agente_vendedor import __version__
 from agente_vendedor.auth.dependencies import require_staff
 from agente_vendedor.auth.router import auth_router, usuarios_router
 from agente_vendedor.clientes.router import router as clientes_router
+from agente_vendedor.core import models  # noqa: F401  (every mapper must be known before the first query)
 from agente_vendedor.core.config import Settings, get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.errors import ERROR_RESPONSES, error_responses, install_error_handlers
 from agente_vendedor.core.health import router as health_router
+from agente_vendedor.core.logging import route_structlog_to_stdlib
+from agente_vendedor.core.metrics import MetricsMiddleware, instrument_engine, render
 from agente_vendedor.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
@@ -71,7 +75,10 @@ def _install_docs(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given settings (the environment's by default)."""
     settings = settings or get_settings()
+    if not structlog.is_configured():
+        route_structlog_to_stdlib()
     engine = create_db_engine(settings.sqlalchemy_url, echo=False)
+    instrument_engine(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,9 +117,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
     _install_docs(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus exposition (aggregated over workers); holds no personal data."""
+        body, content_type = render()
+        return Response(body, media_type=content_type)
+
     app.include_router(health_router)
     app.include_router(auth_router, responses=ERROR_RESPONSES)
     app.include_router(usuarios_router, responses=ERROR_RESPONSES)

@@ -14,6 +14,7 @@ from tests.factories import cliente_data, producto_data
 # The only routes a visitor may call without a token. A new route is closed until it is added here on purpose.
 PUBLIC = {
     ("GET", "/health"),
+    ("GET", "/health/live"),
     ("POST", "/auth/token"),
     ("GET", "/productos/"),
     ("GET", "/productos/categorias"),

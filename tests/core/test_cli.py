@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,6 +12,7 @@ from typer.testing import CliRunner
 from agente_vendedor.cli import app as cli
 from agente_vendedor.core.config import get_settings
 from tests.conftest import BACKENDS
+from tests.serving import serving as _serving
 
 
 @pytest.fixture
@@ -48,45 +43,6 @@ def test_downgrade_command(cli_env: Path) -> None:
     result = runner.invoke(cli, ["downgrade", "0001"])
     assert result.exit_code == 0, result.output
     assert "0001" in result.output
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _serving(cwd: Path, **env: str) -> Iterator[str]:
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEMO_DATA")}
-    environment.update(env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agente_vendedor.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=cwd,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"serve terminó con código {process.returncode}:\n{output}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("serve no respondió en 60 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 ADMIN = {"ADMIN_EMAIL": "duena@tienda.example.com", "ADMIN_PASSWORD": "una-clave-larga-y-propia"}

@@ -44,7 +44,8 @@ def test_unexpected_error_is_a_logged_500_with_request_id(settings: Settings, ca
         "request_id": "prueba-123",
     }
     assert "secreto" not in response.text
-    assert "prueba-123" in caplog.text  # type: ignore[attr-defined]
+    logged = [r for r in caplog.records if getattr(r, "request_id", None) == "prueba-123"]  # type: ignore[attr-defined]
+    assert logged and logged[0].levelname == "ERROR" and logged[0].exc_info
 
 
 def test_request_id_is_generated_or_echoed(client: TestClient) -> None:

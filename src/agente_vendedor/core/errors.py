@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-logger = logging.getLogger("agente_vendedor.errors")
+logger = structlog.stdlib.get_logger("agente_vendedor.errors")
 
 
 class AppError(Exception):
@@ -202,7 +202,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = _request_id(request)
-        logger.exception("Error no controlado en %s %s [request_id=%s]", request.method, request.url.path, request_id)
+        # This handler runs outside the request-id middleware (Starlette calls it outermost): bind the id here.
+        logger.exception("error_no_controlado", method=request.method, path=request.url.path, request_id=request_id)
         return JSONResponse(
             {
                 "detail": f"Error interno del servidor. Referencia: {request_id}",

@@ -83,6 +83,18 @@ def run_checks(engine: Engine, settings: Settings) -> HealthResponse:
 router = APIRouter(tags=["salud"])
 
 
+class Liveness(BaseModel):
+    """The process is up and serving."""
+
+    status: Literal["alive"]
+
+
+@router.get("/health/live", response_model=Liveness)
+def liveness() -> Liveness:
+    """Comprobación barata para orquestadores: el proceso responde (no consulta dependencias)."""
+    return Liveness(status="alive")
+
+
 @router.get(
     "/health",
     response_model=HealthResponse,

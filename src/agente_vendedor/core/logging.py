@@ -1,9 +1,14 @@
-"""Logging set-up: personal data and secrets are masked before any line is written."""
+"""Structured logs (structlog, as the spec configures it): JSON lines with request id, personal data masked."""
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
+from collections.abc import MutableMapping
+from typing import IO, Any
+
+import structlog
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
@@ -11,12 +16,11 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _SECRET_FIELDS = re.compile(r"(?i)((?:password|contraseña|secret|token)[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+")
 # International numbers (+34 600 123 456) and national ones written 3-3-3(4) or as 9+ digits; dates don't match.
 _PHONE = re.compile(r"(\+\d[\d \-()]{6,}\d|(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{3,4}(?!\d))")
+_NOT_MASKED = {"timestamp", "level", "logger", "request_id", "duration_ms", "status"}
 
 
 def _mask_phone(match: re.Match[str]) -> str:
-    text = match.group(1)
-    digit_count = sum(ch.isdigit() for ch in text)
-    return "***" + "".join(ch for ch in text if ch.isdigit())[-3:] if digit_count >= 7 else text
+    return "***" + "".join(ch for ch in match.group(1) if ch.isdigit())[-3:]
 
 
 def mask(text: str) -> str:
@@ -28,8 +32,16 @@ def mask(text: str) -> str:
     return _PHONE.sub(_mask_phone, text)
 
 
+def mask_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask every text field of the event."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and key not in _NOT_MASKED:
+            event_dict[key] = mask(value)
+    return event_dict
+
+
 class MaskingFilter(logging.Filter):
-    """Rewrite each record's final message through `mask`."""
+    """For plain stdlib handlers: rewrite each record's final message through `mask`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask the formatted message in place; never drop a record."""
@@ -41,14 +53,62 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-def configure_logging(*, debug: bool = False) -> None:
-    """One handler on the root logger, with masking; uvicorn's loggers propagate to it."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskingFilter())
+def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> None:
+    """JSON lines on one root handler (human-readable console when DEBUG); uvicorn and stdlib loggers go through it."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        mask_processor,
+    ]
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        context_class=dict,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    renderer: Any = structlog.dev.ConsoleRenderer() if debug else structlog.processors.JSONRenderer(ensure_ascii=False)
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.UnicodeDecoder(),
+            mask_processor,  # again: tracebacks exist only from here on
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+def route_structlog_to_stdlib() -> None:
+    """Default wiring when `configure_logging` was not called (embedding, tests): plain stdlib records."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            mask_processor,
+            structlog.stdlib.render_to_log_kwargs,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A structlog logger bound to `name`."""
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

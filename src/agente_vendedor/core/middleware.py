@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 
+import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+_access_log = structlog.stdlib.get_logger("agente_vendedor.http")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Accept a sane `X-Request-ID` or make one, expose it on `request.state` and in the response."""
+    """Accept a sane `X-Request-ID` or make one; bind it to every log line; log one line per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,15 +32,30 @@ class RequestIdMiddleware:
                 break
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        start = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = MutableHeaders(scope=message)
                 if "x-request-id" not in headers:
                     headers.append("X-Request-ID", request_id)
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                _access_log.info(
+                    "peticion",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round((time.perf_counter() - start) * 1000, 2),
+                    usuario=scope["state"].get("usuario"),
+                )
 
 
 _TOO_LARGE_BODY = json.dumps(
