@@ -20,6 +20,7 @@ from agente_vendedor.auth.dependencies import require_staff
 from agente_vendedor.auth.router import auth_router, usuarios_router
 from agente_vendedor.clientes.router import router as clientes_router
 from agente_vendedor.core import models  # noqa: F401  (every mapper must be known before the first query)
+from agente_vendedor.core.cache import create_cache
 from agente_vendedor.core.config import Settings, get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.errors import ERROR_RESPONSES, error_responses, install_error_handlers
@@ -29,6 +30,7 @@ from agente_vendedor.core.metrics import MetricsMiddleware, instrument_engine, r
 from agente_vendedor.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
+from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.router import router as productos_router
 
 logger = logging.getLogger("agente_vendedor")
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.rate_limiter = RateLimiter(settings.REDIS_URL)
+    app.state.cache = create_cache(settings.REDIS_URL, namespace=settings.sqlalchemy_url)
+    catalog_cache.install(app.state.session_factory, app.state.cache)
 
     install_error_handlers(app)
     app.add_middleware(

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     RATE_LIMIT_RAG: str = "10/minute"
     RATE_LIMIT_LOGIN: str = "5/minute"
     REDIS_URL: str | None = None
+    CACHE_TTL_SECONDS: int = Field(default=300, ge=1, le=86_400)
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
     CORS_ORIGINS: Annotated[list[str] | None, NoDecode] = None
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
 from agente_vendedor.auth.dependencies import StaffUser
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
+from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos import service
 from agente_vendedor.productos.schemas import ProductoCreate, ProductoResponse, ProductoUpdate
 
@@ -22,6 +23,10 @@ CONFLICT = error_responses((409, "SKU ya registrado"))
 STAFF_ONLY = error_responses((401, "Falta el token o no es válido"), (403, "Rol insuficiente"))
 
 
+def _cache(request: Request) -> dict[str, Any]:
+    return {"cache": request.app.state.cache, "ttl": request.app.state.settings.CACHE_TTL_SECONDS}
+
+
 class CategoriaResumen(BaseModel):
     """A category and how many active products it has."""
 
@@ -31,6 +36,7 @@ class CategoriaResumen(BaseModel):
 
 @router.get("/", response_model=list[ProductoResponse])
 def listar_productos(
+    request: Request,
     session: SessionDep,
     response: Response,
     skip: Skip = 0,
@@ -38,10 +44,12 @@ def listar_productos(
     categoria: Annotated[str | None, Query(max_length=100)] = None,
     activo: bool | None = None,
 ) -> list[ProductoResponse]:
-    """Lista el catálogo con paginación y filtros; `X-Total-Count` lleva el total."""
-    rows, total = service.list_productos(session=session, skip=skip, limit=limit, categoria=categoria, activo=activo)
+    """Lista el catálogo con paginación y filtros (con caché); `X-Total-Count` lleva el total."""
+    items, total = catalog_cache.list_cached(
+        session=session, skip=skip, limit=limit, categoria=categoria, activo=activo, **_cache(request)
+    )
     response.headers["X-Total-Count"] = str(total)
-    return [ProductoResponse.model_validate(row) for row in rows]
+    return [ProductoResponse.model_validate(item) for item in items]
 
 
 @router.post("/", response_model=ProductoResponse, status_code=status.HTTP_201_CREATED, responses=CONFLICT | STAFF_ONLY)
@@ -57,9 +65,10 @@ def listar_categorias(session: SessionDep) -> list[CategoriaResumen]:
 
 
 @router.get("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND)
-def obtener_producto(producto_id: IdPath, session: SessionDep) -> ProductoResponse:
-    """Devuelve un producto por id, con su precio y stock actuales."""
-    return ProductoResponse.model_validate(service.get(session=session, producto_id=producto_id))
+def obtener_producto(request: Request, producto_id: IdPath, session: SessionDep) -> ProductoResponse:
+    """Devuelve un producto por id, con su precio y stock actuales (caché invalidada en cada cambio)."""
+    item = catalog_cache.get_cached(session=session, producto_id=producto_id, **_cache(request))
+    return ProductoResponse.model_validate(item)
 
 
 @router.patch("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND | CONFLICT | STAFF_ONLY)
