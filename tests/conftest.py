@@ -117,6 +117,7 @@ def _wipe(app: FastAPI) -> None:
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+    app.state.cache.bump("catalogo")  # the wipe bypasses the ORM, so it tells the catalog cache itself
 
 
 TEST_PASSWORD = "contraseña-de-prueba-123"

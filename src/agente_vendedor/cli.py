@@ -106,6 +106,49 @@ def crear_usuario(
         engine.dispose()
 
 
+importar_app = typer.Typer(help="Importa datos desde ficheros.", no_args_is_help=True)
+app.add_typer(importar_app, name="importar")
+
+
+@importar_app.command("productos")
+def importar_productos(
+    fichero: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV o XLSX")],
+    simular: Annotated[bool, typer.Option(help="Solo validar e informar, sin escribir")] = False,
+) -> None:
+    """Importa productos desde CSV o XLSX (todo o nada), con barra de progreso."""
+    from rich.progress import Progress
+
+    from agente_vendedor.productos.importar import ImportacionInvalida, import_productos
+
+    _migrate()
+    engine = create_db_engine(get_settings().sqlalchemy_url)
+    try:
+        with Progress(console=console) as progress, create_session_factory(engine).begin() as session:
+            task = progress.add_task("Importando productos", total=None)
+            result = import_productos(
+                session=session,
+                data=fichero.read_bytes(),
+                filename=fichero.name,
+                simular=simular,
+                progress=lambda n: progress.advance(task, n),
+            )
+            progress.update(
+                task, total=result.creados + result.actualizados, completed=result.creados + result.actualizados
+            )
+    except ImportacionInvalida as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        for fila in (exc.extra or {}).get("errores", [])[:50]:
+            console.print(f"  fila {fila['fila']}: {'; '.join(fila['errores'])}")
+        raise typer.Exit(code=1) from exc
+    finally:
+        engine.dispose()
+    verbo = "Se crearían" if simular else "Creados"
+    console.print(
+        f"[green]{verbo}: {result.creados}, actualizados: {result.actualizados}, sin cambios: {result.sin_cambios}"
+        f" ({result.filas} filas)[/green]"
+    )
+
+
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Option(help="Revisión destino (por defecto, la última)")] = "head",

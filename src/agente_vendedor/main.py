@@ -120,7 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After"],
     )
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.MAX_BODY_BYTES,
+        overrides={"/productos/importar": settings.MAX_IMPORT_BYTES},
+    )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     REDIS_URL: str | None = None
     CACHE_TTL_SECONDS: int = Field(default=300, ge=1, le=86_400)
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    MAX_IMPORT_BYTES: int = Field(default=20 * 1024 * 1024, ge=1024)
     CORS_ORIGINS: Annotated[list[str] | None, NoDecode] = None
 
     DEMO_DATA: bool = True

@@ -21,6 +21,7 @@ class AppError(Exception):
     status_code: int = 400
     code: str = "error"
     headers: dict[str, str] | None = None
+    extra: dict[str, Any] | None = None  # more fields for the body, e.g. a per-row report
 
     def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -184,7 +185,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=exc.headers)
+        body = {"detail": exc.message, "code": exc.code, **(exc.extra or {})}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
-from agente_vendedor.auth.dependencies import StaffUser
+from agente_vendedor.auth.dependencies import AdminUser, StaffUser
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos import service
+from agente_vendedor.productos.importar import ImportacionErrorResponse, ResultadoImportacion, import_productos
 from agente_vendedor.productos.schemas import ProductoCreate, ProductoResponse, ProductoUpdate
 
 router = APIRouter(prefix="/productos", tags=["productos"])
@@ -56,6 +57,23 @@ def listar_productos(
 def crear_producto(datos: ProductoCreate, session: SessionDep, _user: StaffUser) -> ProductoResponse:
     """Añade un producto al catálogo."""
     return ProductoResponse.model_validate(service.create(session=session, datos=datos))
+
+
+@router.post(
+    "/importar",
+    response_model=ResultadoImportacion,
+    responses=STAFF_ONLY
+    | {422: {"model": ImportacionErrorResponse, "description": "Filas no válidas: no se importa nada"}},
+)
+def importar_productos(
+    archivo: UploadFile,
+    session: SessionDep,
+    _admin: AdminUser,
+    simular: Annotated[bool, Query(description="Solo validar e informar, sin escribir")] = False,
+) -> ResultadoImportacion:
+    """Importa un CSV (`;` o `,`, coma decimal) o XLSX: crea o actualiza por SKU (o nombre); todo o nada."""
+    data = archivo.file.read()
+    return import_productos(session=session, data=data, filename=archivo.filename or "", simular=simular)
 
 
 @router.get("/categorias", response_model=list[CategoriaResumen])
