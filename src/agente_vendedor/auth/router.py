@@ -13,10 +13,11 @@ from agente_vendedor.auth.schemas import Token, UsuarioCreate, UsuarioResponse, 
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath
+from agente_vendedor.core.routing import DbRoute
 from agente_vendedor.core.security import create_access_token
 
-auth_router = APIRouter(prefix="/auth", tags=["autenticación"])
-usuarios_router = APIRouter(prefix="/usuarios", tags=["usuarios"])
+auth_router = APIRouter(prefix="/auth", tags=["autenticación"], route_class=DbRoute)
+usuarios_router = APIRouter(prefix="/usuarios", tags=["usuarios"], route_class=DbRoute)
 
 UNAUTHORIZED = error_responses((401, "Credenciales o token no válidos"))
 FORBIDDEN = error_responses((403, "Rol insuficiente"))

@@ -11,8 +11,9 @@ from agente_vendedor.clientes.schemas import ClienteCreate, ClienteResponse, Cli
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
+from agente_vendedor.core.routing import DbRoute
 
-router = APIRouter(prefix="/clientes", tags=["clientes"])
+router = APIRouter(prefix="/clientes", tags=["clientes"], route_class=DbRoute)
 
 NOT_FOUND = error_responses((404, "Cliente no encontrado"))
 CONFLICT = error_responses((409, "Email ya registrado"))

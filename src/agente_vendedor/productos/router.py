@@ -11,12 +11,13 @@ from agente_vendedor.auth.dependencies import AdminUser, StaffUser
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
+from agente_vendedor.core.routing import DbRoute
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos import service
 from agente_vendedor.productos.importar import ImportacionErrorResponse, ResultadoImportacion, import_productos
 from agente_vendedor.productos.schemas import ProductoCreate, ProductoResponse, ProductoUpdate
 
-router = APIRouter(prefix="/productos", tags=["productos"])
+router = APIRouter(prefix="/productos", tags=["productos"], route_class=DbRoute)
 
 NOT_FOUND = error_responses((404, "Producto no encontrado"))
 CONFLICT = error_responses((409, "SKU ya registrado"))
