@@ -317,6 +317,17 @@ def test_an_archive_reaching_outside_its_folder_is_refused(tmp_path: Path) -> No
     assert not (tmp_path / "destino" / "nueva.db").exists()
 
 
+def test_restore_into_a_postgres_database_that_does_not_exist_says_so(
+    settings: Settings, backend: str, tmp_path: Path
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("solo PostgreSQL necesita que la base exista antes de restaurar")
+    result = backups.create_backup(settings=settings, destination=tmp_path / "copias")
+    missing = make_url(settings.DATABASE_URL).set(database="agente_no_existe_xyz").render_as_string(hide_password=False)
+    with pytest.raises(backups.BackupError, match="No se puede conectar .*createdb"):
+        backups.restore_backup(settings=_settings(missing, tmp_path / "destino"), source=result.folder)
+
+
 def test_backup_refuses_a_destination_inside_a_copied_folder(settings: Settings, tmp_path: Path) -> None:
     source = _settings(settings.DATABASE_URL, tmp_path / "origen")
     _write_tree(source.EXPORT_DIRECTORY, {"a.csv": b"x"})

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from agente_vendedor.core import migrate
 from agente_vendedor.core.config import Settings, normalize_database_url
@@ -211,25 +212,35 @@ def _dump_postgres(url: str, target: Path) -> str | None:
     return revision
 
 
-def _postgres_revision(url: str) -> str | None:
-    engine = create_engine(normalize_database_url(url))
+def _connection_error(url: str, exc: OperationalError) -> BackupError:
+    safe = make_url(url).render_as_string(hide_password=True)
+    first_line = str(exc.orig or exc).strip().splitlines()[0]
+    return BackupError(f"No se puede conectar a la base de datos {safe} (¿existe? créela con createdb): {first_line}")
+
+
+def _revision(engine: Engine) -> str | None:
     try:
         return migrate.current_revision(engine)
+    except OperationalError as exc:
+        raise _connection_error(str(engine.url), exc) from exc
     finally:
         engine.dispose()
 
 
+def _postgres_revision(url: str) -> str | None:
+    return _revision(create_engine(normalize_database_url(url)))
+
+
 def _postgres_table_count(url: str) -> int:
     engine = create_engine(normalize_database_url(url))
+    query = text(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+    )
     try:
         with engine.connect() as connection:
-            count = connection.execute(
-                text(
-                    "SELECT count(*) FROM information_schema.tables "
-                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-                )
-            ).scalar_one()
-        return int(count)
+            return int(connection.execute(query).scalar_one())
+    except OperationalError as exc:
+        raise _connection_error(url, exc) from exc
     finally:
         engine.dispose()
 
@@ -430,9 +441,5 @@ def restore_backup(*, settings: Settings, source: Path) -> RestoreResult:
             tar.extractall(folder, filter="data")
         restored.append(component)
 
-    engine = create_engine(url)
-    try:
-        revision = migrate.current_revision(engine)
-    finally:
-        engine.dispose()
+    revision = _revision(create_engine(url))
     return RestoreResult(restored=restored, schema_revision=revision, head_revision=migrate.head_revision(url))
