@@ -1,4 +1,4 @@
-"""The `agente-vendedor` command line: serve, migrate, seed-demo."""
+"""The `agente-vendedor` command line: serve, migrate, seed-demo, users, backup and restore."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.table import Table
 
 from agente_vendedor.auth import service as auth_service
 from agente_vendedor.auth.schemas import UsuarioCreate
+from agente_vendedor.core import backup as backups
 from agente_vendedor.core import migrate as migrations
 from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
@@ -180,6 +182,63 @@ def _prepare_multiprocess_metrics(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024:
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+@app.command()
+def backup(
+    destino: Annotated[Path, typer.Option(help="Carpeta donde se crea la copia (una subcarpeta por fecha)")] = Path(
+        "backups"
+    ),
+) -> None:
+    """Copia de seguridad de la base de datos, la carpeta de Chroma y las exportaciones, con sumas SHA-256."""
+    try:
+        result = backups.create_backup(settings=get_settings(), destination=destino)
+    except backups.BackupError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    manifest = result.manifest
+    table = Table(title=f"Copia de seguridad en {result.folder}")
+    table.add_column("Componente")
+    table.add_column("Archivo")
+    table.add_column("Tamaño", justify="right")
+    table.add_column("SHA-256")
+    for entry in manifest.files:
+        table.add_row(backups.LABELS[entry.component], entry.name, _size(entry.size), entry.sha256[:16] + "…")
+    for skipped in manifest.skipped:
+        table.add_row(backups.LABELS[skipped.component], "[yellow]omitida[/yellow]", "—", skipped.reason)
+    console.print(table)
+    console.print(
+        f"[green]Copia completada[/green] ({manifest.database}, revisión del esquema {manifest.schema_revision}). "
+        f"Restaurar con: agente-vendedor restore {result.folder}"
+    )
+
+
+@app.command()
+def restore(
+    carpeta: Annotated[Path, typer.Argument(help="Carpeta de la copia (la que contiene manifest.json)")],
+) -> None:
+    """Restaura una copia verificada, solo en una base de datos y carpetas vacías."""
+    try:
+        result = backups.restore_backup(settings=get_settings(), source=carpeta)
+    except backups.BackupError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    restored = ", ".join(backups.LABELS[c] for c in result.restored)
+    console.print(f"[green]Restaurado:[/green] {restored}")
+    console.print(
+        f"Revisión del esquema restaurada: {result.schema_revision} (el código espera {result.head_revision})"
+    )
+    if result.schema_revision != result.head_revision:
+        console.print("[yellow]Ejecute `agente-vendedor migrate` (o `serve`, que migra al arrancar).[/yellow]")
 
 
 @app.command()
