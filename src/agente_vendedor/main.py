@@ -18,6 +18,8 @@ from agente_vendedor.core.health import router as health_router
 from agente_vendedor.core.middleware import RequestIdMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.productos.router import router as productos_router
+from agente_vendedor.ventas.router import clientes_router as ventas_clientes_router
+from agente_vendedor.ventas.router import router as ventas_router
 
 logger = logging.getLogger("agente_vendedor")
 
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(clientes_router, responses=ERROR_RESPONSES)
     app.include_router(productos_router, responses=ERROR_RESPONSES)
+    app.include_router(ventas_router, responses=ERROR_RESPONSES)
+    app.include_router(ventas_clientes_router, responses=ERROR_RESPONSES)
     return app
 
 

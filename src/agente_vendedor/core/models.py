@@ -2,6 +2,6 @@
 
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.productos.models import Producto
-from agente_vendedor.ventas.models import Venta
+from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistorial, VentaLinea
 
-__all__ = ["Cliente", "Producto", "Venta"]
+__all__ = ["ClaveIdempotencia", "Cliente", "Producto", "Venta", "VentaHistorial", "VentaLinea"]
