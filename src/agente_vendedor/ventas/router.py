@@ -1,4 +1,12 @@
-"""HTTP routes of the Pedidos service: `/ventas` and a cliente's purchase history."""
+"""HTTP routes of the Pedidos service: `/ventas` and a cliente's purchase history.
+
+The routes are `async` and run the (blocking) service in the thread pool on purpose. A plain `def`
+route has FastAPI validate its response in the thread pool *after* the service has returned but *before*
+the session dependency commits; under load every pool thread can be waiting on the database lock the
+finished request still holds, so that request cannot get a thread to finish and commit (SQLite gave up
+after its 10 s busy timeout, PostgreSQL would wait on its row locks). Here the database work needs one
+thread and the response is built on the event loop, which never blocks (relationships are loaded).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from agente_vendedor.core.db import get_session
 from agente_vendedor.core.errors import error_responses
@@ -56,11 +65,11 @@ STATE_ERRORS = error_responses((404, "Venta no encontrada"), (409, "Transición 
     status_code=status.HTTP_201_CREATED,
     responses=CREATE_ERRORS | {200: {"model": VentaResponse, "description": "Repetición idempotente"}},
 )
-def crear_venta(
+async def crear_venta(
     datos: VentaCreate, session: SessionDep, response: Response, usuario: UsuarioDep, clave: IdempotencyKey = None
 ) -> VentaResponse:
     """Crea un pedido con precios del catálogo y descuenta el stock de todas las líneas o de ninguna."""
-    venta, creada = service.create(session=session, datos=datos, usuario=usuario, clave=clave)
+    venta, creada = await run_in_threadpool(service.create, session=session, datos=datos, usuario=usuario, clave=clave)
     if not creada:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -68,7 +77,7 @@ def crear_venta(
 
 
 @router.get("/", response_model=list[VentaResponse])
-def listar_ventas(
+async def listar_ventas(
     session: SessionDep,
     response: Response,
     cliente_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
@@ -79,7 +88,8 @@ def listar_ventas(
     limit: Limit = 100,
 ) -> list[VentaResponse]:
     """Lista pedidos (los más recientes primero) con filtros; `X-Total-Count` lleva el total."""
-    rows, total = service.list_ventas(
+    rows, total = await run_in_threadpool(
+        service.list_ventas,
         session=session,
         skip=skip,
         limit=limit,
@@ -93,14 +103,16 @@ def listar_ventas(
 
 
 @router.get("/estadisticas", response_model=EstadisticasResponse)
-def estadisticas_ventas(
+async def estadisticas_ventas(
     session: SessionDep,
     fecha_desde: FechaDesde = None,
     fecha_hasta: FechaHasta = None,
     top: Annotated[int, Query(ge=1, le=100, description="Tamaño de cada ranking")] = 10,
 ) -> EstadisticasResponse:
     """Pedidos e ingresos por día, productos y clientes más vendidos y ticket medio (sin cancelados)."""
-    datos = service.statistics(session=session, fecha_desde=fecha_desde, fecha_hasta=fecha_hasta, top=top)
+    datos = await run_in_threadpool(
+        service.statistics, session=session, fecha_desde=fecha_desde, fecha_hasta=fecha_hasta, top=top
+    )
     return EstadisticasResponse(
         fecha_desde=fecha_desde,
         fecha_hasta=fecha_hasta,
@@ -115,17 +127,20 @@ def estadisticas_ventas(
 
 
 @router.get("/{venta_id}", response_model=VentaResponse, responses=NOT_FOUND)
-def obtener_venta(venta_id: IdPath, session: SessionDep) -> VentaResponse:
+async def obtener_venta(venta_id: IdPath, session: SessionDep) -> VentaResponse:
     """Devuelve un pedido con sus líneas e historial de estados."""
-    return VentaResponse.from_venta(service.get(session=session, venta_id=venta_id))
+    venta = await run_in_threadpool(service.get, session=session, venta_id=venta_id)
+    return VentaResponse.from_venta(venta)
 
 
 @router.patch("/{venta_id}/estado", response_model=VentaResponse, responses=STATE_ERRORS)
-def cambiar_estado_venta(
+async def cambiar_estado_venta(
     venta_id: IdPath, datos: CambioEstado, session: SessionDep, usuario: UsuarioDep
 ) -> VentaResponse:
     """Avanza el pedido (pendiente → confirmada → enviada → entregada) o lo cancela devolviendo el stock."""
-    venta = service.change_state(session=session, venta_id=venta_id, estado=datos.estado, usuario=usuario)
+    venta = await run_in_threadpool(
+        service.change_state, session=session, venta_id=venta_id, estado=datos.estado, usuario=usuario
+    )
     return VentaResponse.from_venta(venta)
 
 
@@ -134,9 +149,9 @@ def cambiar_estado_venta(
     response_model=HistorialComprasResponse,
     responses=error_responses((404, "Cliente no encontrado")),
 )
-def historial_compras_cliente(cliente_id: IdPath, session: SessionDep) -> HistorialComprasResponse:
+async def historial_compras_cliente(cliente_id: IdPath, session: SessionDep) -> HistorialComprasResponse:
     """Historial de compras de un cliente con el total gastado (sin pedidos cancelados)."""
-    historial = service.purchase_history(session=session, cliente_id=cliente_id)
+    historial = await run_in_threadpool(service.purchase_history, session=session, cliente_id=cliente_id)
     return HistorialComprasResponse(
         cliente_id=historial.cliente.id,
         nombre=historial.cliente.nombre,
