@@ -28,9 +28,7 @@ def test_fifty_concurrent_orders_for_ten_units_sell_exactly_ten(live_url: str) -
         clientes = [nuevo_cliente(http) for _ in range(5)]
         producto = nuevo_producto(http, nombre="Edición limitada", stock=10, precio="12.34")
 
-    responses = _fire(
-        live_url, [("POST", "/ventas/", pedido(clientes[i % 5], (producto, 1)), {}) for i in range(50)]
-    )
+    responses = _fire(live_url, [("POST", "/ventas/", pedido(clientes[i % 5], (producto, 1)), {}) for i in range(50)])
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 10, 409: 40}, [r.text for r in responses if r.status_code not in (201, 409)]
