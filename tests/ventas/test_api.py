@@ -124,6 +124,11 @@ def test_inputs_are_bounded(client: TestClient) -> None:
     assert client.post("/ventas/", json=pedido(cliente)).status_code == 422
     big = pedido(cliente, (producto, 1), metadatos={"nota": "x" * 20_000})
     assert client.post("/ventas/", json=big).status_code == 422
+    body = f'{{"cliente_id": {cliente}, "productos": [{{"producto_id": {producto}, "cantidad": 1}}], "metadatos": '
+    for metadatos in ('{"a": "\\ud800"}', '{"a": NaN}', '{"a": 1e400}', '{"a": ' + "[" * 500 + "]" * 500 + "}"):
+        raw = client.post("/ventas/", content=body + metadatos + "}", headers={"Content-Type": "application/json"})
+        assert raw.status_code == 422, metadatos
+        assert raw.json()["errores"][0]["campo"] == "metadatos"
     assert client.get(f"/ventas/{2**40}").status_code == 422
     assert client.get("/ventas/", params={"cliente_id": 2**40}).status_code == 422
     bad_key = client.post("/ventas/", json=pedido(cliente, (producto, 1)), headers={"Idempotency-Key": "x" * 201})

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 MAX_CANTIDAD = 1000
 MAX_LINEAS = 100
 MAX_METADATOS_BYTES = 10_240
+MAX_METADATOS_NIVELES = 32
 
 IdEntero = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 
@@ -39,6 +40,19 @@ class LineaPedido(BaseModel):
 
     producto_id: IdEntero
     cantidad: Annotated[int, Field(ge=1, le=MAX_CANTIDAD, examples=[2])]
+
+
+def _depth(value: Any) -> int:
+    """How deeply a JSON value nests (iterative, so hostile input cannot exhaust the stack)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            pending.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def canonical_json(value: Any) -> str:
@@ -72,10 +86,12 @@ class VentaCreate(BaseModel):
         """Metadata is free-form JSON but bounded, so a caller cannot store megabytes per order."""
         if value is None:
             return None
+        if _depth(value) > MAX_METADATOS_NIVELES:
+            raise ValueError(f"no puede anidar más de {MAX_METADATOS_NIVELES} niveles")
         try:
             size = len(canonical_json(value).encode())
         except ValueError as exc:
-            raise ValueError("debe ser JSON válido (sin NaN ni infinitos)") from exc
+            raise ValueError("debe ser JSON válido (texto UTF-8, sin NaN ni infinitos)") from exc
         if size > MAX_METADATOS_BYTES:
             raise ValueError(f"no puede ocupar más de {MAX_METADATOS_BYTES} bytes en JSON")
         return value
