@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--clients", default="1,4,16", help="Niveles de concurrencia, separados por comas")
     parser.add_argument("--orders", type=int, default=400, help="Pedidos por nivel")
     parser.add_argument("--lines", type=int, default=2, help="Líneas por pedido")
+    parser.add_argument("--products", type=int, default=20, help="Productos del catálogo (1 = todos compiten)")
     parser.add_argument("--no-idempotency-key", action="store_true", help="No enviar Idempotency-Key")
     args = parser.parse_args()
 
@@ -163,13 +164,13 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
         process, base = start_server(url, folder)
         try:
-            clientes, productos = seed(base, clientes=50, productos=max(20, args.lines))
+            clientes, productos = seed(base, clientes=50, productos=max(args.products, args.lines))
             run_level(
                 base, concurrencia=4, pedidos=40, lineas=args.lines, clientes=clientes, productos=productos, clave=True
             )  # warm-up
             backend = url.split(":", 1)[0]
             print(
-                f"backend={backend} lines={args.lines} orders/level={args.orders} "
+                f"backend={backend} lines={args.lines} products={len(productos)} orders/level={args.orders} "
                 f"idempotency_key={not args.no_idempotency_key} cpus={os.cpu_count()}"
             )
             print(f"{'clientes':>8} {'pedidos':>8} {'errores':>8} {'pedidos/s':>10} {'p50 ms':>8} {'p95 ms':>8}")
