@@ -10,9 +10,9 @@ from tests.factories import cliente_data, producto_data
 class HttpClient(Protocol):
     """What both `TestClient` and `httpx.Client` offer."""
 
-    def post(self, url: str, **kwargs: Any) -> Any: ...  # noqa: D102
+    def post(self, url: str, **kwargs: Any) -> Any: ...
 
-    def get(self, url: str, **kwargs: Any) -> Any: ...  # noqa: D102
+    def get(self, url: str, **kwargs: Any) -> Any: ...
 
 
 def nuevo_cliente(client: HttpClient, base: str = "", **overrides: Any) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from agente_vendedor.ventas.dependencies import usuario_actual
 from tests.ventas.helpers import nuevo_cliente, nuevo_producto, pedido, stock
 
 
@@ -265,3 +267,15 @@ def test_money_stays_exact(client: TestClient) -> None:
     venta = client.post("/ventas/", json=pedido(cliente, (productos[0], 3), (productos[1], 7))).json()
     assert venta["total"] == "1.70"
     assert Decimal(venta["total"]) == sum(Decimal(line["subtotal"]) for line in venta["productos"])
+
+
+def test_the_acting_user_comes_from_one_replaceable_dependency(client: TestClient, app: FastAPI) -> None:
+    cliente = nuevo_cliente(client)
+    producto = nuevo_producto(client)
+    app.dependency_overrides[usuario_actual] = lambda: "ana.vendedora"
+    try:
+        venta = client.post("/ventas/", json=pedido(cliente, (producto, 1))).json()
+        cambio = client.patch(f"/ventas/{venta['id']}/estado", json={"estado": "confirmada"}).json()
+    finally:
+        app.dependency_overrides.pop(usuario_actual)
+    assert [h["usuario"] for h in cambio["historial"]] == ["ana.vendedora", "ana.vendedora"]
