@@ -81,7 +81,8 @@ def main() -> None:
         rows = _rows(args.filas)
         for label, data, name in (("CSV", _csv(rows), "c.csv"), ("XLSX", _xlsx(rows), "c.xlsx")):
             seconds = _run(url, data, name)
-            print(f"{label:4} {args.filas} filas en {seconds:.2f} s -> {args.filas / seconds:,.0f} filas/s ({url.split(':')[0]})")
+            rate = args.filas / seconds
+            print(f"{label:4} {args.filas} filas en {seconds:.2f} s -> {rate:,.0f} filas/s ({url.split(':')[0]})")
 
 
 if __name__ == "__main__":

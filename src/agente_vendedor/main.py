@@ -32,6 +32,8 @@ from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.router import router as productos_router
+from agente_vendedor.ventas.router import clientes_router as ventas_clientes_router
+from agente_vendedor.ventas.router import router as ventas_router
 
 logger = logging.getLogger("agente_vendedor")
 
@@ -141,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(usuarios_router, responses=ERROR_RESPONSES)
     app.include_router(clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(productos_router, responses=ERROR_RESPONSES)
+    app.include_router(ventas_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(ventas_clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     return app
 
 

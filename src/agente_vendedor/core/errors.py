@@ -77,9 +77,9 @@ class ErrorCampo(BaseModel):
 
 
 class ValidationErrorResponse(ErrorResponse):
-    """Body of a 422 answer: a summary plus one entry per invalid field."""
+    """Body of a 422 answer: a summary plus one entry per invalid field (none for a domain rule)."""
 
-    errores: list[ErrorCampo]
+    errores: list[ErrorCampo] = []
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -3,6 +3,6 @@
 from agente_vendedor.auth.models import Usuario
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.productos.models import Producto
-from agente_vendedor.ventas.models import Venta
+from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistorial, VentaLinea
 
-__all__ = ["Cliente", "Producto", "Usuario", "Venta"]
+__all__ = ["ClaveIdempotencia", "Cliente", "Producto", "Usuario", "Venta", "VentaHistorial", "VentaLinea"]

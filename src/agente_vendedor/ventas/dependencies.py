@@ -1,0 +1,12 @@
+"""Request-level dependencies of the Pedidos service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from agente_vendedor.auth.dependencies import actor
+
+UsuarioDep = Annotated[str, Depends(actor)]
+"""Who is acting, for the state history: the authenticated user's e-mail."""

@@ -1,0 +1,390 @@
+"""Pedidos service: orders with atomic stock reservation, idempotent creation, lifecycle and statistics."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, CursorResult, Date, cast, func, select, type_coerce, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from agente_vendedor.clientes.exceptions import ClienteNoEncontrado
+from agente_vendedor.clientes.models import Cliente
+from agente_vendedor.core.db import utcnow
+from agente_vendedor.productos.exceptions import ProductoNoEncontrado
+from agente_vendedor.productos.models import Producto
+from agente_vendedor.ventas.exceptions import (
+    ClaveIdempotenciaReutilizada,
+    ClienteInactivo,
+    PedidoEnCurso,
+    ProductoNoDisponible,
+    StockInsuficiente,
+    TotalDemasiadoAlto,
+    TransicionNoPermitida,
+    VentaNoEncontrada,
+)
+from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistorial, VentaLinea
+from agente_vendedor.ventas.schemas import EstadoVenta, LineaPedido, VentaCreate, canonical_json
+
+CENT = Decimal("0.01")
+MAX_TOTAL = Decimal("99999999.99")  # Numeric(10, 2)
+
+TRANSICIONES: dict[EstadoVenta, frozenset[EstadoVenta]] = {
+    EstadoVenta.PENDIENTE: frozenset({EstadoVenta.CONFIRMADA, EstadoVenta.CANCELADA}),
+    EstadoVenta.CONFIRMADA: frozenset({EstadoVenta.ENVIADA, EstadoVenta.CANCELADA}),
+    EstadoVenta.ENVIADA: frozenset({EstadoVenta.ENTREGADA}),
+    EstadoVenta.ENTREGADA: frozenset(),
+    EstadoVenta.CANCELADA: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class LineaVendida:
+    """A line priced from the catalog at sale time."""
+
+    producto_id: int
+    nombre: str
+    precio_unitario: Decimal
+    cantidad: int
+
+    @property
+    def subtotal(self) -> Decimal:
+        """Exact line amount."""
+        return (self.precio_unitario * self.cantidad).quantize(CENT)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The line as stored in `productos_json` (money as decimal strings)."""
+        return {
+            "producto_id": self.producto_id,
+            "nombre": self.nombre,
+            "precio_unitario": str(self.precio_unitario.quantize(CENT)),
+            "cantidad": self.cantidad,
+            "subtotal": str(self.subtotal),
+        }
+
+
+@dataclass(frozen=True)
+class HistorialCompras:
+    """A cliente with its orders (newest first) and what the non-cancelled ones add up to."""
+
+    cliente: Cliente
+    ventas: list[Venta]
+    total_gastado: Decimal
+
+
+def request_hash(datos: VentaCreate) -> str:
+    """SHA-256 of the canonical request, to tell a retry from a different order under the same key."""
+    return hashlib.sha256(datos.canonical().encode()).hexdigest()
+
+
+def _with_history() -> Any:
+    return selectinload(Venta.historial)
+
+
+def get(*, session: Session, venta_id: int) -> Venta:
+    """The order with its state history, or `VentaNoEncontrada`."""
+    venta = session.scalar(select(Venta).where(Venta.id == venta_id).options(_with_history()))
+    if venta is None:
+        raise VentaNoEncontrada(venta_id)
+    return venta
+
+
+def _replay(session: Session, clave: str, peticion: str) -> Venta | None:
+    """The order already created with this key, None if the key is new; 409 if the body differs."""
+    registro = session.scalar(select(ClaveIdempotencia).where(ClaveIdempotencia.clave == clave))
+    if registro is None:
+        return None
+    if registro.hash_peticion != peticion:
+        raise ClaveIdempotenciaReutilizada()
+    if registro.venta_id is None:
+        raise PedidoEnCurso()
+    return get(session=session, venta_id=registro.venta_id)
+
+
+def _touch_cliente(session: Session, cliente_id: int, cuando: datetime) -> None:
+    """Record the purchase date on the cliente, which must exist and be active."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Cliente)
+        .where(Cliente.id == cliente_id, Cliente.activo.is_(True))
+        .values(fecha_ultima_compra=cuando)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:
+        return
+    if session.scalar(select(Cliente.id).where(Cliente.id == cliente_id)) is None:
+        raise ClienteNoEncontrado(cliente_id)
+    raise ClienteInactivo(cliente_id)
+
+
+def _reserve(session: Session, linea: LineaPedido) -> LineaVendida:
+    """Take the units from stock in one conditional UPDATE and read the price in the same statement."""
+    row = session.execute(
+        update(Producto)
+        .where(Producto.id == linea.producto_id, Producto.activo.is_(True), Producto.stock >= linea.cantidad)
+        .values(stock=Producto.stock - linea.cantidad)
+        .returning(Producto.nombre, Producto.precio)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is not None:
+        return LineaVendida(linea.producto_id, row.nombre, row.precio, linea.cantidad)
+    actual = session.execute(
+        select(Producto.nombre, Producto.activo, Producto.stock).where(Producto.id == linea.producto_id)
+    ).one_or_none()
+    if actual is None:
+        raise ProductoNoEncontrado(linea.producto_id)
+    if not actual.activo:
+        raise ProductoNoDisponible(linea.producto_id, actual.nombre)
+    raise StockInsuficiente(linea.producto_id, actual.nombre, linea.cantidad, actual.stock)
+
+
+def create(*, session: Session, datos: VentaCreate, usuario: str, clave: str | None = None) -> tuple[Venta, bool]:
+    """Create an order, or return the one already made with this idempotency key; `True` when new.
+
+    Writes come first (key claim, cliente, one conditional UPDATE per product in id order) so that
+    SQLite takes its write lock before reading anything and PostgreSQL locks rows in a fixed order.
+    Any failure raises and the request's transaction rolls everything back.
+    """
+    peticion = request_hash(datos)
+    registro: ClaveIdempotencia | None = None
+    if clave is not None:
+        existente = _replay(session, clave, peticion)
+        if existente is not None:
+            return existente, False
+        registro = ClaveIdempotencia(clave=clave, hash_peticion=peticion)
+        session.add(registro)
+        try:
+            session.flush()
+        except IntegrityError:
+            # A concurrent request committed the same key first; nothing else was written yet,
+            # so rolling back here loses no work and lets us read the winner's order.
+            session.rollback()
+            existente = _replay(session, clave, peticion)
+            if existente is None:
+                raise PedidoEnCurso() from None
+            return existente, False
+
+    ahora = utcnow()
+    _touch_cliente(session, datos.cliente_id, ahora)
+    lineas = [_reserve(session, linea) for linea in datos.productos]
+    total = sum((linea.subtotal for linea in lineas), Decimal("0.00"))
+    if total > MAX_TOTAL:
+        raise TotalDemasiadoAlto()
+
+    venta = Venta(
+        cliente_id=datos.cliente_id,
+        fecha_venta=ahora,
+        total=total,
+        estado=EstadoVenta.PENDIENTE.value,
+        productos_json=canonical_json([linea.snapshot() for linea in lineas]),
+        metadatos_json=canonical_json(datos.metadatos) if datos.metadatos is not None else None,
+    )
+    session.add(venta)
+    session.flush()
+    session.add_all(
+        VentaLinea(
+            venta_id=venta.id,
+            producto_id=linea.producto_id,
+            nombre=linea.nombre,
+            precio_unitario=linea.precio_unitario,
+            cantidad=linea.cantidad,
+            subtotal=linea.subtotal,
+        )
+        for linea in lineas
+    )
+    entrada = VentaHistorial(
+        venta_id=venta.id, estado_anterior=None, estado_nuevo=venta.estado, usuario=usuario, fecha=ahora
+    )
+    session.add(entrada)
+    if registro is not None:
+        registro.venta_id = venta.id
+    session.flush()
+    set_committed_value(venta, "historial", [entrada])
+    return venta, True
+
+
+def _date_range(column: Any, desde: date | None, hasta: date | None) -> list[ColumnElement[bool]]:
+    """Conditions for UTC days `desde`..`hasta`, both included."""
+    conditions: list[ColumnElement[bool]] = []
+    if desde is not None:
+        conditions.append(column >= datetime.combine(desde, time.min, UTC))
+    if hasta is not None and hasta < date.max:
+        conditions.append(column < datetime.combine(hasta + timedelta(days=1), time.min, UTC))
+    return conditions
+
+
+def list_ventas(
+    *,
+    session: Session,
+    skip: int = 0,
+    limit: int = 100,
+    cliente_id: int | None = None,
+    estado: EstadoVenta | None = None,
+    fecha_desde: date | None = None,
+    fecha_hasta: date | None = None,
+) -> tuple[Sequence[Venta], int]:
+    """A page of orders, newest first, and how many match the filters."""
+    query = select(Venta).where(*_date_range(Venta.fecha_venta, fecha_desde, fecha_hasta))
+    if cliente_id is not None:
+        query = query.where(Venta.cliente_id == cliente_id)
+    if estado is not None:
+        query = query.where(Venta.estado == estado.value)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.options(_with_history()).order_by(Venta.fecha_venta.desc(), Venta.id.desc()).offset(skip).limit(limit)
+    ).all()
+    return rows, total
+
+
+def change_state(*, session: Session, venta_id: int, estado: EstadoVenta, usuario: str) -> Venta:
+    """Move an order along its lifecycle; cancelling returns its units to stock."""
+    venta = get(session=session, venta_id=venta_id)
+    actual = EstadoVenta(venta.estado)
+    if estado not in TRANSICIONES[actual]:
+        raise TransicionNoPermitida(venta_id, actual.value, estado.value)
+    # Conditional on the state we read: of two concurrent changes only one can win (no double refund).
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Venta)
+        .where(Venta.id == venta_id, Venta.estado == actual.value)
+        .values(estado=estado.value)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        ahora_estado = session.scalar(select(Venta.estado).where(Venta.id == venta_id)) or actual.value
+        raise TransicionNoPermitida(venta_id, ahora_estado, estado.value)
+    if estado is EstadoVenta.CANCELADA:
+        lineas = session.execute(
+            select(VentaLinea.producto_id, VentaLinea.cantidad)
+            .where(VentaLinea.venta_id == venta_id)
+            .order_by(VentaLinea.producto_id)
+        ).all()
+        for producto_id, cantidad in lineas:
+            session.execute(
+                update(Producto)
+                .where(Producto.id == producto_id)
+                .values(stock=Producto.stock + cantidad)
+                .execution_options(synchronize_session=False)
+            )
+    entrada = VentaHistorial(
+        venta_id=venta_id, estado_anterior=actual.value, estado_nuevo=estado.value, usuario=usuario
+    )
+    session.add(entrada)
+    session.flush()
+    set_committed_value(venta, "estado", estado.value)
+    set_committed_value(venta, "historial", [*venta.historial, entrada])
+    return venta
+
+
+def purchase_history(*, session: Session, cliente_id: int) -> HistorialCompras:
+    """A cliente's orders loaded eagerly (three queries whatever their number), newest first."""
+    cliente = session.scalar(
+        select(Cliente)
+        .where(Cliente.id == cliente_id)
+        .options(selectinload(Cliente.pedidos).selectinload(Venta.historial))
+    )
+    if cliente is None:
+        raise ClienteNoEncontrado(cliente_id)
+    ventas = sorted(cliente.pedidos, key=lambda v: (v.fecha_venta, v.id), reverse=True)
+    gastado = sum((v.total for v in ventas if v.estado != EstadoVenta.CANCELADA.value), Decimal("0.00"))
+    return HistorialCompras(cliente=cliente, ventas=ventas, total_gastado=gastado)
+
+
+def _day(session: Session, column: Any) -> ColumnElement[date]:
+    """The UTC calendar day of a timestamp column, in the current database's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    # SQLite stores UTC timestamps as ISO text; date() keeps the day part.
+    return type_coerce(func.date(column), Date)
+
+
+@dataclass(frozen=True)
+class Estadisticas:
+    """Aggregated figures of a period, all computed by the database."""
+
+    pedidos: int
+    ingresos: Decimal
+    ticket_medio: Decimal
+    por_dia: list[dict[str, Any]]
+    top_productos_unidades: list[dict[str, Any]]
+    top_productos_ingresos: list[dict[str, Any]]
+    top_clientes: list[dict[str, Any]]
+
+
+def statistics(
+    *, session: Session, fecha_desde: date | None = None, fecha_hasta: date | None = None, top: int = 10
+) -> Estadisticas:
+    """Orders and revenue per day, top products and clientes, average ticket; cancelled orders excluded."""
+    conditions = [
+        Venta.estado != EstadoVenta.CANCELADA.value,
+        *_date_range(Venta.fecha_venta, fecha_desde, fecha_hasta),
+    ]
+
+    pedidos, ingresos = session.execute(select(func.count(Venta.id), func.sum(Venta.total)).where(*conditions)).one()
+    pedidos = int(pedidos or 0)
+    ingresos = Decimal(ingresos or 0).quantize(CENT)
+    ticket = (ingresos / pedidos).quantize(CENT) if pedidos else Decimal("0.00")
+
+    dia = _day(session, Venta.fecha_venta).label("dia")
+    por_dia = [
+        {"fecha": row.dia, "pedidos": int(row.pedidos), "ingresos": Decimal(row.ingresos).quantize(CENT)}
+        for row in session.execute(
+            select(dia, func.count(Venta.id).label("pedidos"), func.sum(Venta.total).label("ingresos"))
+            .where(*conditions)
+            .group_by(dia)
+            .order_by(dia)
+        )
+    ]
+
+    unidades = func.sum(VentaLinea.cantidad).label("unidades")
+    importe = func.sum(VentaLinea.subtotal).label("ingresos")
+    por_producto = (
+        select(VentaLinea.producto_id, Producto.nombre, unidades, importe)
+        .join(Venta, Venta.id == VentaLinea.venta_id)
+        .join(Producto, Producto.id == VentaLinea.producto_id)
+        .where(*conditions)
+        .group_by(VentaLinea.producto_id, Producto.nombre)
+        .limit(top)
+    )
+
+    def productos(order: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "producto_id": row.producto_id,
+                "nombre": row.nombre,
+                "unidades": int(row.unidades),
+                "ingresos": Decimal(row.ingresos).quantize(CENT),
+            }
+            for row in session.execute(por_producto.order_by(order.desc(), VentaLinea.producto_id))
+        ]
+
+    gastado = func.sum(Venta.total).label("total")
+    top_clientes = [
+        {
+            "cliente_id": row.cliente_id,
+            "nombre": row.nombre,
+            "pedidos": int(row.pedidos),
+            "total": Decimal(row.total).quantize(CENT),
+        }
+        for row in session.execute(
+            select(Venta.cliente_id, Cliente.nombre, func.count(Venta.id).label("pedidos"), gastado)
+            .join(Cliente, Cliente.id == Venta.cliente_id)
+            .where(*conditions)
+            .group_by(Venta.cliente_id, Cliente.nombre)
+            .order_by(gastado.desc(), Venta.cliente_id)
+            .limit(top)
+        )
+    ]
+    return Estadisticas(
+        pedidos=pedidos,
+        ingresos=ingresos,
+        ticket_medio=ticket,
+        por_dia=por_dia,
+        top_productos_unidades=productos(unidades),
+        top_productos_ingresos=productos(importe),
+        top_clientes=top_clientes,
+    )
