@@ -17,6 +17,7 @@ from agente_vendedor.core.errors import ERROR_RESPONSES, install_error_handlers
 from agente_vendedor.core.health import router as health_router
 from agente_vendedor.core.middleware import RequestIdMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
+from agente_vendedor.exportar.router import router as exportar_router
 from agente_vendedor.productos.router import router as productos_router
 
 logger = logging.getLogger("agente_vendedor")
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(clientes_router, responses=ERROR_RESPONSES)
     app.include_router(productos_router, responses=ERROR_RESPONSES)
+    app.include_router(exportar_router, responses=ERROR_RESPONSES)
     return app
 
 

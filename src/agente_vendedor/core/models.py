@@ -1,7 +1,8 @@
 """Import every model so the metadata (and Alembic) sees all tables."""
 
 from agente_vendedor.clientes.models import Cliente
+from agente_vendedor.exportar.models import Exportacion
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.ventas.models import Venta
 
-__all__ = ["Cliente", "Producto", "Venta"]
+__all__ = ["Cliente", "Exportacion", "Producto", "Venta"]
