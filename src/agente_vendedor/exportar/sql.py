@@ -85,8 +85,3 @@ def _neutralize_sqlite(element: neutralize, compiler: SQLCompiler, **kw: Any) ->
 @compiles(neutralize, "postgresql")
 def _neutralize_postgresql(element: neutralize, compiler: SQLCompiler, **kw: Any) -> str:
     return _neutralize(element, compiler, "chr", **kw)
-
-
-def neutralize_text(value: str) -> str:
-    """The same rule as `neutralize`, for values that never went through SQL."""
-    return "'" + value if value.startswith(RISKY_PREFIXES) else value
