@@ -69,19 +69,22 @@ def _money_text_postgresql(element: money_text, compiler: SQLCompiler, **kw: Any
     return f"CAST(CAST({_arg(element, compiler, **kw)} AS NUMERIC(12, 2)) AS TEXT)"
 
 
-def _neutralize(element: neutralize, compiler: SQLCompiler, chr_function: str, **kw: Any) -> str:
+def _neutralize(element: neutralize, compiler: SQLCompiler, chr_function: str, shortcut: str, **kw: Any) -> str:
     value = _arg(element, compiler, **kw)
     prefixes = ", ".join(
         f"{chr_function}({ord(p)})" if p in ("\t", "\r") else "'" + p.replace("'", "''") + "'" for p in RISKY_PREFIXES
     )
-    return f"CASE WHEN substr({value}, 1, 1) IN ({prefixes}) THEN '''' || {value} ELSE {value} END"
+    first = shortcut.format(value=value)
+    return f"CASE {first}WHEN substr({value}, 1, 1) IN ({prefixes}) THEN '''' || {value} ELSE {value} END"
 
 
 @compiles(neutralize, "sqlite")
 def _neutralize_sqlite(element: neutralize, compiler: SQLCompiler, **kw: Any) -> str:
-    return _neutralize(element, compiler, "char", **kw)
+    # Every risky prefix sorts below 'A' byte-wise (SQLite's BINARY collation), so most text is settled
+    # by one comparison. Not on PostgreSQL: locale collations ignore punctuation when comparing.
+    return _neutralize(element, compiler, "char", "WHEN {value} >= 'A' THEN {value} ", **kw)
 
 
 @compiles(neutralize, "postgresql")
 def _neutralize_postgresql(element: neutralize, compiler: SQLCompiler, **kw: Any) -> str:
-    return _neutralize(element, compiler, "chr", **kw)
+    return _neutralize(element, compiler, "chr", "", **kw)
