@@ -10,7 +10,8 @@ For each size it fills a SQLite file with N synthetic clientes (raw `sqlite3.exe
       measurement, so its peak RSS, VmHWM from /proc, belongs to that export alone);
   (b) `formato=excel` the same way, for the sizes in --xlsx-sizes;
   (c) the spec's CSV Exporter: query all rows, `pandas.DataFrame(...).to_csv`, in a subprocess that reports
-      its own peak RSS; and, as a floor, a bare `sqlite3` cursor + `csv.writer` loop.
+      its own peak RSS; and, as floors, a bare `sqlite3` cursor + `csv.writer` loop and the `sqlite3`
+      command-line tool's CSV mode (no formatting, no neutralisation, no HTTP).
 """
 
 from __future__ import annotations
@@ -179,6 +180,20 @@ CSV_LOOP = textwrap.dedent(
 )
 
 
+SQLITE_TOOL = textwrap.dedent(
+    """
+    import resource, subprocess, sys, time
+    db, out, columns = sys.argv[1], sys.argv[2], sys.argv[3]
+    began = time.perf_counter()
+    with open(out, "wb") as handle:
+        sql = f"SELECT {columns} FROM clientes ORDER BY id"
+        subprocess.run(["sqlite3", "-csv", "-header", db, sql], stdout=handle, check=True)
+    elapsed = time.perf_counter() - began
+    print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    """
+)
+
+
 def measure_script(name: str, script: str, db: Path, out: Path, n: int) -> Medida:
     """Run a baseline in its own process; it reports its own time (imports excluded) and peak RSS."""
     result = subprocess.run(
@@ -213,6 +228,9 @@ def main() -> None:
         pandas = measure_script("pandas DataFrame.to_csv", PANDAS_BASELINE, db, args.workdir / "pandas.csv", n)
         loop = measure_script("sqlite3 + csv.writer", CSV_LOOP, db, args.workdir / "loop.csv", n)
         medidas = [pandas, loop]
+        if shutil.which("sqlite3"):
+            tool = measure_script("sqlite3 -csv (sin formato)", SQLITE_TOOL, db, args.workdir / "tool.csv", n)
+            medidas.append(tool)
         csv_http, idle = measure_http(db, exports, n, "csv")
         medidas.append(csv_http)
         if n in xlsx_sizes:
