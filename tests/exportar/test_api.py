@@ -308,3 +308,14 @@ def test_no_temp_files_are_left_behind(client: TestClient, session: Session, set
         assert client.get("/exportar/clientes", params={"formato": formato}).status_code == 200
     leftovers = [p for p in Path(settings.EXPORT_DIRECTORY).iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_empty_exports_still_have_their_header(client: TestClient) -> None:
+    header = "id;fecha_venta;cliente_id;cliente_nombre;cliente_email;estado;total;productos"
+    csv_body = client.get("/exportar/ventas", params={"separador": ";"}).content.decode()
+    assert csv_body.splitlines() == [header]
+    assert client.get("/exportar/ventas", params={"formato": "json"}).json() == []
+    assert client.get("/exportar/ventas", params={"formato": "ndjson"}).content == b""
+    sheet = read_xlsx(client.get("/exportar/ventas", params={"formato": "excel"}).content)
+    assert sheet_rows(sheet) == [["id", "fecha_venta (UTC)", *header.split(";")[2:]]]
+    assert [e["filas"] for e in client.get("/exportar/historial").json()] == [0, 0, 0, 0]

@@ -311,8 +311,10 @@ def _csv_sqlite_cli(
     script = (
         ".bail on\n.timeout 10000\n.mode csv\n"
         f'.separator "{separador}" "\\r\\n"\n'
-        f".headers off\nBEGIN;\n{count_sql};\n.headers on\n{rows_sql};\nCOMMIT;\n"
+        f".headers off\nBEGIN;\n{count_sql};\n{rows_sql};\nCOMMIT;\n"
     )
+    # The tool prints no header for an empty result: write it here, like csv.writer and COPY do.
+    header = separador.join(col.nombre for col in consulta.columnas) + "\r\n"
     process = subprocess.Popen(
         [cli, "-safe", "-batch", database],
         stdin=subprocess.PIPE,
@@ -332,6 +334,7 @@ def _csv_sqlite_cli(
         count_line, _, rest = first.partition(b"\r\n")
         if not count_line.strip().isdigit():
             raise RuntimeError(f"sqlite3: {process.stderr.read().decode('utf-8', 'replace').strip()}")
+        yield header.encode("utf-8")
         if rest:
             yield rest
         while data := os.read(process.stdout.fileno(), CHUNK_BYTES):
