@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -189,3 +190,28 @@ def test_five_concurrent_exports_all_complete_and_correct(live_url: str, session
         assert path.stat().st_size == registro.bytes
     contents = {(settings.EXPORT_DIRECTORY / str(r.archivo)).read_bytes() for r in history}
     assert {r.content for r in responses} == contents
+
+
+def test_a_real_client_that_disconnects_stops_the_export(
+    live_url: str, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over TCP: the server notices the closed socket, stops reading and records the export as interrupted."""
+    produced: list[int] = []
+
+    def endless(*args: object) -> Iterator[bytes]:
+        for i in range(100_000):  # ~6 GB if nobody stopped it
+            produced.append(i)
+            time.sleep(0.001)
+            yield b"x" * 65536
+
+    monkeypatch.setattr(service, "_encoded", endless)
+    with httpx.stream("GET", f"{live_url}/exportar/clientes", timeout=30) as response:
+        assert response.status_code == 200
+        assert next(response.iter_raw())
+    deadline = time.monotonic() + 20
+    while not _history(session) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (registro,) = _history(session)
+    assert registro.estado == "error" and "interrumpida" in (registro.mensaje or "")
+    assert len(produced) < 100_000
+    assert [p for p in settings.EXPORT_DIRECTORY.iterdir() if p.name.startswith(".clientes")] == []
