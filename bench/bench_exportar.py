@@ -95,8 +95,11 @@ def _vm_hwm_mb(pid: int) -> float:
     return float("nan")
 
 
-def measure_http(db: Path, exports: Path, n: int, formato: str) -> tuple[Medida, float]:
-    """Start a fresh server, download one export, return the timing and the server's peak RSS (and idle RSS)."""
+def measure_http(db: Path, exports: Path, n: int, formato: str, *, no_tool: bool = False) -> tuple[Medida, float]:
+    """Start a fresh server, download one export, return the timing and the server's peak RSS (and idle RSS).
+
+    `no_tool` hides the `sqlite3` tool from the server (empty PATH): CSV then takes the pure-Python path.
+    """
     port = _free_port()
     env = {
         **os.environ,
@@ -106,6 +109,8 @@ def measure_http(db: Path, exports: Path, n: int, formato: str) -> tuple[Medida,
         "MAX_EXPORT_RECORDS": str(max(n, 1)),
         "PYTHONPATH": str(ROOT / "src"),
     }
+    if no_tool:
+        env["PATH"] = ""
     command = [
         sys.executable,
         "-m",
@@ -145,7 +150,8 @@ def measure_http(db: Path, exports: Path, n: int, formato: str) -> tuple[Medida,
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return Medida(f"API {formato} (HTTP)", n, elapsed, peak, size), idle
+    name = f"API {formato} (HTTP{', sin sqlite3' if no_tool else ''})"
+    return Medida(name, n, elapsed, peak, size), idle
 
 
 PANDAS_BASELINE = textwrap.dedent(
@@ -212,6 +218,7 @@ def main() -> None:
     parser.add_argument("--xlsx-sizes", default="10000,100000")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-exportar"))
     parser.add_argument("--keep", action="store_true", help="keep the databases and files")
+    parser.add_argument("--python-csv", action="store_true", help="also measure CSV without the sqlite3 tool")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     xlsx_sizes = {int(x) for x in args.xlsx_sizes.split(",") if x}
@@ -233,6 +240,8 @@ def main() -> None:
             medidas.append(tool)
         csv_http, idle = measure_http(db, exports, n, "csv")
         medidas.append(csv_http)
+        if args.python_csv:
+            medidas.append(measure_http(db, exports, n, "csv", no_tool=True)[0])
         if n in xlsx_sizes:
             medidas.append(measure_http(db, exports, n, "excel")[0])
         print(header)

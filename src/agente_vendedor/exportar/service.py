@@ -240,12 +240,29 @@ def _batches(engine: Engine, stmt: Select[Any]) -> Iterator[Sequence[Any]]:
         yield from result.partitions()
 
 
+def _text_batches(engine: Engine, stmt: Select[Any]) -> Iterator[Sequence[Any]]:
+    """Batches of already-formatted rows; on SQLite straight from the driver's cursor (no Row objects)."""
+    if engine.dialect.name != "sqlite":
+        yield from _batches(engine, stmt)
+        return
+    sql = stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}).string
+    with engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            while batch := cursor.fetchmany(BATCH_ROWS):
+                yield batch
+        finally:
+            cursor.close()
+
+
 def _csv_python(engine: Engine, consulta: Consulta, contador: _Contador) -> Iterator[bytes]:
+    """The portable CSV path: `csv.writer` over batches of rows already formatted by SQL."""
     separador = consulta.filtros.separador
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separador, lineterminator="\r\n")
     writer.writerow([col.nombre for col in consulta.columnas])
-    for partition in _batches(engine, statement(consulta)):
+    for partition in _text_batches(engine, statement(consulta)):
         writer.writerows(partition)
         contador.add(len(partition))
         yield buffer.getvalue().encode("utf-8")
