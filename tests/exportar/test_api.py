@@ -319,3 +319,16 @@ def test_empty_exports_still_have_their_header(client: TestClient) -> None:
     sheet = read_xlsx(client.get("/exportar/ventas", params={"formato": "excel"}).content)
     assert sheet_rows(sheet) == [["id", "fecha_venta (UTC)", *header.split(";")[2:]]]
     assert [e["filas"] for e in client.get("/exportar/historial").json()] == [0, 0, 0, 0]
+
+
+def test_filter_values_are_data_not_sql(client: TestClient, session: Session) -> None:
+    add_productos(session)
+    hostile = "Música' OR '1'='1"
+    for formato in ("csv", "json", "excel"):
+        response = client.get("/exportar/productos", params={"formato": formato, "categoria": hostile})
+        assert response.status_code == 200
+        assert response.headers["x-total-count"] == "0"
+    assert read_csv(client.get("/exportar/productos", params={"categoria": hostile}).content)[1:] == []
+    drop = "x'; DROP TABLE productos; --"
+    assert client.get("/exportar/productos", params={"categoria": drop}).status_code == 200
+    assert len(read_csv(client.get("/exportar/productos").content)) == 5
