@@ -458,6 +458,11 @@ class _Exportando:
         with open(self.temporal, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(self.temporal, self.destino)
+        folder = os.open(self.destino.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself survives a crash
+        finally:
+            os.close(folder)
         self.resultado.bytes = self.destino.stat().st_size
 
     def finish(self, error: str | None) -> Resultado:
