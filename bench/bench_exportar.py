@@ -95,7 +95,9 @@ def _vm_hwm_mb(pid: int) -> float:
     return float("nan")
 
 
-def measure_http(db: Path, exports: Path, n: int, formato: str, *, no_tool: bool = False) -> tuple[Medida, float]:
+def measure_http(
+    db: Path | str, exports: Path, n: int, formato: str, *, no_tool: bool = False, label: str = ""
+) -> tuple[Medida, float]:
     """Start a fresh server, download one export, return the timing and the server's peak RSS (and idle RSS).
 
     `no_tool` hides the `sqlite3` tool from the server (empty PATH): CSV then takes the pure-Python path.
@@ -103,7 +105,7 @@ def measure_http(db: Path, exports: Path, n: int, formato: str, *, no_tool: bool
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": db if isinstance(db, str) else f"sqlite:///{db}",
         "DEMO_DATA": "false",
         "EXPORT_DIRECTORY": str(exports),
         "MAX_EXPORT_RECORDS": str(max(n, 1)),
@@ -150,7 +152,7 @@ def measure_http(db: Path, exports: Path, n: int, formato: str, *, no_tool: bool
     finally:
         server.terminate()
         server.wait(timeout=30)
-    name = f"API {formato} (HTTP{', sin sqlite3' if no_tool else ''})"
+    name = f"API {formato} (HTTP{', sin sqlite3' if no_tool else ''}{label})"
     return Medida(name, n, elapsed, peak, size), idle
 
 
@@ -211,6 +213,37 @@ def measure_script(name: str, script: str, db: Path, out: Path, n: int) -> Medid
     return Medida(name, n, elapsed, rss, size)
 
 
+def copy_to_postgres(db: Path, admin_url: str, n: int) -> str:
+    """A fresh, migrated PostgreSQL database holding the same clientes as the SQLite file; returns its URL."""
+    import psycopg
+
+    name = f"bench_exportar_{n}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
+    subprocess.run([sys.executable, "-m", "agente_vendedor.cli", "migrate"], check=True, env=env, capture_output=True)
+    source = sqlite3.connect(db)
+    columns = "id, nombre, email, telefono, direccion, fecha_registro, activo, fecha_ultima_compra, texto_busqueda"
+    with psycopg.connect(url) as target, target.cursor() as cursor:
+        with cursor.copy(f"COPY clientes ({columns}) FROM STDIN") as copy:
+            for row in source.execute(f"SELECT {columns} FROM clientes"):
+                fecha, ultima = row[5], row[7]
+                copy.write_row((*row[:5], f"{fecha}+00", bool(row[6]), f"{ultima}+00" if ultima else None, row[8]))
+        target.execute("ANALYZE clientes")
+    source.close()
+    return url
+
+
+def drop_postgres(admin_url: str, url: str) -> None:
+    """Remove a benchmark database."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 def main() -> None:
     """Fill, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -219,12 +252,18 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-exportar"))
     parser.add_argument("--keep", action="store_true", help="keep the databases and files")
     parser.add_argument("--python-csv", action="store_true", help="also measure CSV without the sqlite3 tool")
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="also measure CSV over HTTP from PostgreSQL (COPY), e.g. "
+        "postgresql://postgres@127.0.0.1:5432/postgres; a throwaway database is created and dropped",
+    )
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     xlsx_sizes = {int(x) for x in args.xlsx_sizes.split(",") if x}
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPU, Python {sys.version.split()[0]}")
-    header = f"| {'medida':<28} | {'filas':>9} | {'s':>7} | {'filas/s':>10} | {'RSS pico MB':>11} | {'MB':>7} |"
+    header = f"| {'medida':<32} | {'filas':>9} | {'s':>7} | {'filas/s':>10} | {'RSS pico MB':>11} | {'MB':>7} |"
     header += " vs pandas |"
     for n in sizes:
         db = args.workdir / f"clientes_{n}.db"
@@ -244,12 +283,18 @@ def main() -> None:
             medidas.append(measure_http(db, exports, n, "csv", no_tool=True)[0])
         if n in xlsx_sizes:
             medidas.append(measure_http(db, exports, n, "excel")[0])
+        if args.postgres:
+            url = copy_to_postgres(db, args.postgres, n)
+            try:
+                medidas.append(measure_http(url, exports, n, "csv", label=", PostgreSQL")[0])
+            finally:
+                drop_postgres(args.postgres, url)
         print(header)
         print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
         for m in medidas:
             ratio = pandas.segundos / m.segundos if m.segundos else float("nan")
             print(
-                f"| {m.nombre:<28} | {m.filas:>9} | {m.segundos:>7.2f} | {m.filas / m.segundos:>10,.0f} |"
+                f"| {m.nombre:<32} | {m.filas:>9} | {m.segundos:>7.2f} | {m.filas / m.segundos:>10,.0f} |"
                 f" {m.rss_mb:>11.0f} | {m.bytes / 1e6:>7.1f} | {ratio:>8.2f}x |"
             )
         print(f"\nServidor en reposo (antes de exportar): {idle:.0f} MB de RSS pico.")
