@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -323,6 +324,12 @@ def test_empty_exports_still_have_their_header(client: TestClient) -> None:
 
 def test_filter_values_are_data_not_sql(client: TestClient, session: Session) -> None:
     add_productos(session)
+    marker = Path(f"/tmp/pwned-{uuid.uuid4().hex[:8]}")  # short: categoria holds 100 characters
+    # Line breaks and dot-commands must stay inside the SQL string, also for the sqlite3 tool.
+    dot_command = f"x'\n.shell touch {marker}\n.system touch {marker}\n;'"
+    response = client.get("/exportar/productos", params={"categoria": dot_command})
+    assert response.status_code == 200, response.json() and read_csv(response.content)[1:] == []
+    assert not marker.exists()
     hostile = "Música' OR '1'='1"
     for formato in ("csv", "json", "excel"):
         response = client.get("/exportar/productos", params={"formato": formato, "categoria": hostile})
