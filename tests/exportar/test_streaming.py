@@ -215,3 +215,20 @@ def test_a_real_client_that_disconnects_stops_the_export(
     assert registro.estado == "error" and "interrumpida" in (registro.mensaje or "")
     assert len(produced) < 100_000
     assert [p for p in settings.EXPORT_DIRECTORY.iterdir() if p.name.startswith(".clientes")] == []
+
+
+def test_progress_is_reported_while_a_large_export_runs(app: FastAPI, session: Session, settings: Settings) -> None:
+    """The CLI's progress bar moves during native CSV exports too (COPY, sqlite3 tool), not only at the end."""
+    bulk_clientes(session, 12_000)
+    for formato in ("csv", "ndjson"):
+        calls: list[int] = []
+        consulta = service.build(entidad="clientes", filtros=FiltrosClientes(formato=formato))
+        resultado = service.write_file(
+            engine=app.state.engine,
+            consulta=consulta,
+            destino=settings.EXPORT_DIRECTORY / f"progreso.{formato}",
+            usuario="prueba",
+            on_rows=calls.append,
+        )
+        assert resultado.filas == 12_000 and resultado.error is None
+        assert len(calls) > 1 and sum(calls) == 12_000, formato

@@ -111,13 +111,26 @@ class Resultado:
 
 @dataclass
 class _Contador:
+    """Exact rows written, plus progress reports (estimated while a native CSV writer runs)."""
+
     filas: int = 0
+    avisadas: int = 0
     on_rows: Progreso | None = field(default=None, repr=False)
 
     def add(self, n: int) -> None:
+        """`n` more rows were written."""
         self.filas += n
-        if self.on_rows is not None and n:
-            self.on_rows(n)
+        self._report(self.filas)
+
+    def estimate(self, chunk: bytes | bytearray) -> None:
+        """Progress from raw CSV bytes: one row per line break (a field may hold more; `add` settles it)."""
+        if self.on_rows is not None:
+            self._report(self.avisadas + chunk.count(b"\n"))
+
+    def _report(self, upto: int) -> None:
+        if self.on_rows is not None and upto > self.avisadas:
+            self.on_rows(upto - self.avisadas)
+            self.avisadas = upto
 
 
 def build(*, entidad: Entidad, filtros: Filtros) -> Consulta:
@@ -286,6 +299,7 @@ def _csv_postgres_copy(engine: Engine, consulta: Consulta, contador: _Contador) 
                 for data in copy:
                     buffer += data
                     if len(buffer) >= CHUNK_BYTES:
+                        contador.estimate(buffer)
                         yield bytes(buffer)
                         buffer.clear()
                 if buffer:
@@ -361,6 +375,7 @@ def _csv_sqlite_cli(
         while data := os.read(out, CHUNK_BYTES):
             buffer += data
             if len(buffer) >= CHUNK_BYTES:
+                contador.estimate(buffer)
                 yield bytes(buffer)
                 buffer.clear()
         if buffer:
