@@ -1,15 +1,15 @@
 """CSV Exporter: filtered rows streamed from the database into CSV, JSON/NDJSON or XLSX files.
 
 Rows never become ORM objects: a Core `select()` formats every cell in SQL (dates, money, booleans and
-formula-injection neutralisation) and is read in batches through a server-side cursor, or, for plain CSV
-on PostgreSQL, produced entirely by `COPY ... TO STDOUT`. Each export is written to a temporary file in
+formula-injection neutralisation) and is read in batches through a server-side cursor. Plain CSV is
+written by the database side itself when it can: `COPY ... TO STDOUT` on PostgreSQL, the `sqlite3` tool
+on SQLite (with `csv.writer` as the portable fallback). Each export is written to a temporary file in
 `EXPORT_DIRECTORY`, fsynced and renamed when complete, and recorded in `exportaciones` with its outcome.
 """
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
 import logging
@@ -358,7 +358,9 @@ def _csv_sqlite_cli(
         process.stdin.write(script.encode("utf-8"))
         process.stdin.close()
         out = process.stdout.fileno()
-        with suppress(OSError):  # a bigger pipe means fewer, larger reads (Linux only)
+        with suppress(ImportError, AttributeError, OSError):  # a bigger pipe: fewer, larger reads (Linux only)
+            import fcntl
+
             fcntl.fcntl(out, fcntl.F_SETPIPE_SZ, CHUNK_BYTES)
         first = b""
         while b"\n" not in first:
