@@ -2,7 +2,17 @@
 
 from agente_vendedor.auth.models import Usuario
 from agente_vendedor.clientes.models import Cliente
+from agente_vendedor.exportar.models import Exportacion
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistorial, VentaLinea
 
-__all__ = ["ClaveIdempotencia", "Cliente", "Producto", "Usuario", "Venta", "VentaHistorial", "VentaLinea"]
+__all__ = [
+    "ClaveIdempotencia",
+    "Cliente",
+    "Exportacion",
+    "Producto",
+    "Usuario",
+    "Venta",
+    "VentaHistorial",
+    "VentaLinea",
+]
