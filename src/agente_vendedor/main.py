@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -18,6 +19,7 @@ from agente_vendedor.core.health import router as health_router
 from agente_vendedor.core.middleware import RequestIdMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.productos.router import router as productos_router
+from agente_vendedor.rag.runtime import Rag
 
 logger = logging.getLogger("agente_vendedor")
 
@@ -46,6 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"La base de datos está en la revisión {found!r} y el código espera {expected!r}: "
                 "ejecute `agente-vendedor migrate` (o `agente-vendedor serve`, que migra al arrancar)"
             )
+        if rag.pending():
+            # Work a crash left between a commit and its index write: completed before serving.
+            done = await anyio.to_thread.run_sync(rag.process_outbox_safely)
+            logger.info("Índice de búsqueda: %s cambios pendientes completados al arrancar", done)
         yield
         engine.dispose()
 
@@ -59,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    rag = Rag(settings, app.state.session_factory)
+    rag.install()
+    app.state.rag = rag
 
     install_error_handlers(app)
     app.add_middleware(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -12,7 +13,9 @@ from agente_vendedor.core.db import get_session
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
 from agente_vendedor.productos import service
-from agente_vendedor.productos.schemas import ProductoCreate, ProductoResponse, ProductoUpdate
+from agente_vendedor.productos.schemas import ProductoBusqueda, ProductoCreate, ProductoResponse, ProductoUpdate
+from agente_vendedor.rag import service as rag_service
+from agente_vendedor.rag.dependencies import RagDep
 
 router = APIRouter(prefix="/productos", tags=["productos"])
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -53,6 +56,32 @@ def crear_producto(datos: ProductoCreate, session: SessionDep) -> ProductoRespon
 def listar_categorias(session: SessionDep) -> list[CategoriaResumen]:
     """Categorías con productos activos y cuántos tiene cada una."""
     return [CategoriaResumen(categoria=c, productos=n) for c, n in service.categories(session=session)]
+
+
+@router.get(
+    "/buscar",
+    response_model=list[ProductoBusqueda],
+    responses=error_responses((503, "Índice de búsqueda incompatible con el modelo configurado")),
+)
+def buscar_productos(
+    session: SessionDep,
+    rag: RagDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="Lo que busca el cliente, como lo escribiría")],
+    categoria: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    precio_max: Annotated[
+        Decimal | None, Query(ge=0, le=Decimal("99999999.99"), max_digits=10, decimal_places=2)
+    ] = None,
+    en_stock: Annotated[bool | None, Query(description="true: solo con stock; false: solo agotados")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[ProductoBusqueda]:
+    """Búsqueda híbrida (texto completo + semántica): tolera acentos, erratas, plurales y sinónimos regionales."""
+    results = rag_service.search_productos(
+        session=session, rag=rag, q=q, categoria=categoria, precio_max=precio_max, en_stock=en_stock, limit=limit
+    )
+    return [
+        ProductoBusqueda.model_validate({**ProductoResponse.model_validate(r.item).model_dump(), "score": r.score})
+        for r in results
+    ]
 
 
 @router.get("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND)
