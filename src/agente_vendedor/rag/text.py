@@ -112,9 +112,15 @@ def trigrams(term: str) -> list[str]:
 
 
 def fts5_query(terms: tuple[str, ...]) -> str:
-    """An FTS5 MATCH expression: any trigram of any term; bm25 then rewards documents sharing the most rare ones."""
+    """An FTS5 MATCH expression: any trigram of any term, plus each whole word as a phrase.
+
+    bm25 then rewards documents sharing the most (and rarest) trigrams, which tolerates typos and plurals, and the
+    whole-word phrase (` pared `) lifts documents that contain the word exactly.
+    """
     grams: dict[str, None] = {}
     for term in terms:
+        if len(term) >= 3:
+            grams.setdefault(f" {term} ", None)
         for gram in trigrams(term):
             grams.setdefault(gram, None)
     return " OR ".join(f'"{gram}"' for gram in grams)
