@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from agente_vendedor.core.config import Settings
 from agente_vendedor.core.errors import AppError
 
 COLLECTIONS = ("productos", "clientes")
+T = TypeVar("T")
 UPSERT_BATCH = 1000
 
 
@@ -85,6 +86,17 @@ class VectorIndex:
                 self._collections[nombre] = self._open(nombre)
             return self._collections[nombre]
 
+    def _with_collection(self, nombre: str, action: Callable[[Any], T]) -> T:
+        """Run `action` on the collection; if another process rebuilt it (reindex), reopen it once and retry."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return action(self.collection(nombre))
+        except NotFoundError:
+            with self._lock:
+                self._collections.pop(nombre, None)
+            return action(self.collection(nombre))
+
     def upsert(
         self,
         nombre: str,
@@ -93,27 +105,31 @@ class VectorIndex:
         metadatas: Sequence[Mapping[str, str | int | float | bool]],
     ) -> None:
         """Insert or replace vectors in batches."""
-        collection = self.collection(nombre)
         for start in range(0, len(ids), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            collection.upsert(
-                ids=[str(i) for i in ids[start:end]],
-                embeddings=vectors[start:end],
-                metadatas=[dict(m) for m in metadatas[start:end]],
+            self._with_collection(
+                nombre,
+                lambda c, start=start, end=end: c.upsert(
+                    ids=[str(i) for i in ids[start:end]],
+                    embeddings=vectors[start:end],
+                    metadatas=[dict(m) for m in metadatas[start:end]],
+                ),
             )
 
     def delete(self, nombre: str, ids: Sequence[int]) -> None:
         """Remove vectors (missing ids are ignored)."""
         if ids:
-            self.collection(nombre).delete(ids=[str(i) for i in ids])
+            self._with_collection(nombre, lambda c: c.delete(ids=[str(i) for i in ids]))
 
     def query(
         self, nombre: str, vector: np.ndarray[Any, Any], n: int, where: dict[str, Any] | None = None
     ) -> list[VectorHit]:
         """The `n` nearest vectors passing the metadata filter, most similar first."""
-        collection = self.collection(nombre)
-        result = collection.query(
-            query_embeddings=[vector], n_results=n, where=where or None, include=["distances", "metadatas"]
+        result = self._with_collection(
+            nombre,
+            lambda c: c.query(
+                query_embeddings=[vector], n_results=n, where=where or None, include=["distances", "metadatas"]
+            ),
         )
         ids = result["ids"][0]
         distances = result["distances"][0] if result["distances"] else [1.0] * len(ids)
@@ -125,7 +141,7 @@ class VectorIndex:
 
     def count(self, nombre: str) -> int:
         """How many vectors the collection holds."""
-        return int(self.collection(nombre).count())
+        return int(self._with_collection(nombre, lambda c: c.count()))
 
     def reset(self, nombre: str) -> None:
         """Drop and recreate a collection for the configured model (used by reindex)."""
