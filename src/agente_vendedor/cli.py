@@ -105,7 +105,7 @@ def reindex(
     ] = None,
 ) -> None:
     """Reconstruye el índice de búsqueda (vectores y texto completo) desde la base de datos."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from agente_vendedor.rag.runtime import Rag
 
@@ -124,7 +124,11 @@ def reindex(
                 if entidad not in (None, name):
                     continue
                 task = progress.add_task(f"Indexando {name}", total=rag.count_rows(singular))
-                total = rag.reindex(singular, lambda n, task=task: progress.advance(task, n))
+
+                def advance(n: int, task: TaskID = task) -> None:
+                    progress.advance(task, n)
+
+                total = rag.reindex(singular, advance)
                 progress.update(task, description=f"{name}: {total} indexados")
     finally:
         engine.dispose()

@@ -54,7 +54,8 @@ def test_crash_between_commit_and_index_write_is_completed_on_next_start(client:
     crashed_process = sessionmaker(bind=app.state.engine, expire_on_commit=False)
     with crashed_process() as session:
         producto = productos_service.create(
-            session=session, datos=ProductoCreate.model_validate(producto_data(nombre="Bicicleta de montaña 29 pulgadas"))
+            session=session,
+            datos=ProductoCreate.model_validate(producto_data(nombre="Bicicleta de montaña 29 pulgadas")),
         )
         session.commit()
     assert outbox_rows(app) == 1

@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 
-
 def buscar(client: TestClient, **params: Any) -> list[dict[str, Any]]:
     response = client.get("/productos/buscar", params=params)
     assert response.status_code == 200, response.text
@@ -87,7 +86,13 @@ def test_inactive_products_are_not_offered(client: TestClient, catalog: dict[str
 def test_new_and_changed_products_are_searchable_at_once(client: TestClient, catalog: dict[str, int]) -> None:
     created = client.post(
         "/productos/",
-        json={"nombre": "Carretilla de obra 90 l", "precio": "74.00", "stock": 3, "categoria": "Jardín", "sku": "JAR-CAR-90"},
+        json={
+            "nombre": "Carretilla de obra 90 l",
+            "precio": "74.00",
+            "stock": 3,
+            "categoria": "Jardín",
+            "sku": "JAR-CAR-90",
+        },
     ).json()
     assert skus(buscar(client, q="carretilla"))[0] == "JAR-CAR-90"
 

@@ -52,7 +52,8 @@ def _l2(matrix: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float32]]:
     vectors = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return vectors / norms
+    normalised: np.ndarray[Any, np.dtype[np.float32]] = vectors / norms
+    return normalised
 
 
 class USEEmbedder:
@@ -177,7 +178,7 @@ class CachedEmbedder:
                 self._cache.move_to_end(key)
                 self.hits += 1
                 return cached
-        vector = self.inner.embed([key[1]])[0]
+        vector: np.ndarray[Any, np.dtype[np.float32]] = self.inner.embed([key[1]])[0]
         vector.setflags(write=False)
         with self._lock:
             self.misses += 1

@@ -107,14 +107,15 @@ class VectorIndex:
         """Insert or replace vectors in batches."""
         for start in range(0, len(ids), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            self._with_collection(
-                nombre,
-                lambda c, start=start, end=end: c.upsert(
+
+            def write(collection: Any, start: int = start, end: int = end) -> None:
+                collection.upsert(
                     ids=[str(i) for i in ids[start:end]],
                     embeddings=vectors[start:end],
                     metadatas=[dict(m) for m in metadatas[start:end]],
-                ),
-            )
+                )
+
+            self._with_collection(nombre, write)
 
     def delete(self, nombre: str, ids: Sequence[int]) -> None:
         """Remove vectors (missing ids are ignored)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,9 +98,7 @@ class Rag:
             dimension = self._dimension()
             with self._init_lock:
                 if self._index is None:
-                    self._index = VectorIndex(
-                        create_client(self.settings), model=self.model_name, dimension=dimension
-                    )
+                    self._index = VectorIndex(create_client(self.settings), model=self.model_name, dimension=dimension)
         return self._index
 
     # ---- keeping the index in step with the database -------------------------------------------------
@@ -148,7 +146,7 @@ class Rag:
     def _sync(self, session: Session, entidad: str, ids: Sequence[int]) -> None:
         """The database is the source of truth: upsert what exists, delete what does not."""
         model: type[Producto] | type[Cliente] = Producto if entidad == "producto" else Cliente
-        found = list(session.scalars(select(model).where(model.id.in_(ids))).all())
+        found = cast(list[Producto | Cliente], list(session.scalars(select(model).where(model.id.in_(ids))).all()))
         self._upsert(entidad, found)
         missing = sorted(set(ids) - {row.id for row in found})
         self.index.delete(ENTIDADES[entidad], missing)
@@ -166,7 +164,9 @@ class Rag:
         else:
             docs = [cliente_doc(r) for r in rows if isinstance(r, Cliente)]
             metas = [
-                cliente_metadata(r, rag_text.fingerprint(d)) for r, d in zip(rows, docs, strict=True) if isinstance(r, Cliente)
+                cliente_metadata(r, rag_text.fingerprint(d))
+                for r, d in zip(rows, docs, strict=True)
+                if isinstance(r, Cliente)
             ]
         vectors = self.embedder.embed(docs)
         self.index.upsert(ENTIDADES[entidad], [r.id for r in rows], vectors, metas)
@@ -192,11 +192,8 @@ class Rag:
             with self.session_factory() as session:
                 session.execute(delete(fts))
                 while True:
-                    rows = list(
-                        session.scalars(
-                            select(model).where(model.id > last_id).order_by(model.id).limit(REINDEX_CHUNK)
-                        ).all()
-                    )
+                    query = select(model).where(model.id > last_id).order_by(model.id).limit(REINDEX_CHUNK)
+                    rows = cast(list[Producto | Cliente], list(session.scalars(query).all()))
                     if not rows:
                         break
                     session.execute(insert(fts), [{"rowid": r.id, "texto": _lexical(r)} for r in rows])

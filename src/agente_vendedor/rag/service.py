@@ -83,9 +83,7 @@ def _fresh(hits: Sequence[VectorHit], rows: dict[int, Any], document: Any, min_s
     return [
         h.id
         for h in hits
-        if h.similarity >= min_similarity
-        and h.id in rows
-        and h.huella == rag_text.fingerprint(document(rows[h.id]))
+        if h.similarity >= min_similarity and h.id in rows and h.huella == rag_text.fingerprint(document(rows[h.id]))
     ]
 
 
@@ -96,7 +94,9 @@ def _vector_hits(rag: Rag, collection: str, query: str, n: int, where: dict[str,
     except IndiceIncompatible:
         raise
     except Exception:
-        logger.exception("Búsqueda vectorial en '%s' no disponible: se responde solo con la búsqueda léxica", collection)
+        logger.exception(
+            "Búsqueda vectorial en '%s' no disponible: se responde solo con la búsqueda léxica", collection
+        )
         return []
 
 
@@ -132,12 +132,18 @@ def search_productos(
         return []
 
     pool = max(POOL, limit * 2)
-    lexical = [] if modo == "vectorial" else lexical_ranking(session, productos_fts, consulta.all_terms, filters, Producto, pool)
+    lexical = (
+        []
+        if modo == "vectorial"
+        else lexical_ranking(session, productos_fts, consulta.all_terms, filters, Producto, pool)
+    )
     hits: list[VectorHit] = []
     if modo != "lexico" and consulta.has_words:
         chroma_where = {"$and": [{k: v} for k, v in where.items()]} if len(where) > 1 else where
         # en_stock changes with every sale: it is checked on the live row only, so over-fetch when it filters.
-        hits = _vector_hits(rag, "productos", consulta.vector_text, pool * (2 if en_stock is not None else 1), chroma_where)
+        hits = _vector_hits(
+            rag, "productos", consulta.vector_text, pool * (2 if en_stock is not None else 1), chroma_where
+        )
 
     ids = set(lexical) | {h.id for h in hits} | exact_sku
     if not ids:
