@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from agente_vendedor import __version__
 from agente_vendedor.clientes.router import router as clientes_router
+from agente_vendedor.core import models as _models  # noqa: F401  (every mapper registered, e.g. Venta for Cliente)
 from agente_vendedor.core.config import Settings, get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.errors import ERROR_RESPONSES, install_error_handlers

@@ -147,9 +147,10 @@ class Rag:
         """The database is the source of truth: upsert what exists, delete what does not."""
         model: type[Producto] | type[Cliente] = Producto if entidad == "producto" else Cliente
         found = cast(list[Producto | Cliente], list(session.scalars(select(model).where(model.id.in_(ids))).all()))
-        self._upsert(entidad, found)
-        missing = sorted(set(ids) - {row.id for row in found})
-        self.index.delete(ENTIDADES[entidad], missing)
+        indexable = [row for row in found if _indexable(row)]
+        self._upsert(entidad, indexable)
+        gone = sorted(set(ids) - {row.id for row in indexable})
+        self.index.delete(ENTIDADES[entidad], gone)
 
     def _upsert(self, entidad: str, rows: Sequence[Producto | Cliente]) -> None:
         if not rows:
@@ -174,10 +175,14 @@ class Rag:
     # ---- rebuilding ------------------------------------------------------------------------------------
 
     def count_rows(self, entidad: str) -> int:
-        """Rows of the entity's table."""
-        model: type[Producto] | type[Cliente] = Producto if entidad == "producto" else Cliente
+        """Rows that should have a vector: active products (inactive ones are never offered), every cliente."""
+        query = (
+            select(func.count()).select_from(Producto).where(Producto.activo.is_(True))
+            if entidad == "producto"
+            else select(func.count()).select_from(Cliente)
+        )
         with self.session_factory() as session:
-            return int(session.scalar(select(func.count()).select_from(model)) or 0)
+            return int(session.scalar(query) or 0)
 
     def reindex(self, entidad: str, progress: Progress | None = None) -> int:
         """Rebuild the collection and the full-text table of one entity from the database."""
@@ -197,11 +202,12 @@ class Rag:
                     if not rows:
                         break
                     session.execute(insert(fts), [{"rowid": r.id, "texto": _lexical(r)} for r in rows])
-                    self._upsert(entidad, rows)
+                    indexable = [row for row in rows if _indexable(row)]
+                    self._upsert(entidad, indexable)
                     last_id = rows[-1].id
-                    total += len(rows)
+                    total += len(indexable)
                     if progress is not None:
-                        progress(len(rows))
+                        progress(len(indexable))
                 if last_outbox is not None:
                     session.execute(
                         delete(IndiceOutbox).where(IndiceOutbox.entidad == entidad, IndiceOutbox.id <= last_outbox)
@@ -216,6 +222,11 @@ class Rag:
             for entidad, name in ENTIDADES.items()
             if name in COLLECTIONS
         }
+
+
+def _indexable(row: Producto | Cliente) -> bool:
+    """Inactive products get no vector: search never offers them. Clientes stay (the literal search lists them)."""
+    return row.activo if isinstance(row, Producto) else True
 
 
 def _lexical(row: Producto | Cliente) -> str:

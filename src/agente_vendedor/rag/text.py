@@ -32,7 +32,8 @@ def lexical_text(*parts: str | None) -> str:
     return " " + " ".join(tok for part in parts for tok in tokens(part)) + " "
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
+    """A light Spanish plural strip: `zapatillas` -> `zapatilla`, `motores` -> `motor`."""
     if len(word) > 4 and word.endswith("es") and word[-3] not in "aeiou":
         return word[:-2]
     if len(word) > 3 and word.endswith("s"):
@@ -54,7 +55,7 @@ def _synonym_lookup() -> dict[str, tuple[str, ...]]:
     for group in synonym_groups():
         for term in group:
             lookup[term] = group
-            lookup[_singular(term) if " " not in term else term] = group
+            lookup[singular(term) if " " not in term else term] = group
     return lookup
 
 
@@ -94,7 +95,7 @@ def analyze(query: str) -> Consulta:
     words = tokens(query)
     content = [w for w in words if w not in STOPWORDS] or words
     joined = " " + " ".join(words) + " "
-    singular_joined = " " + " ".join(_singular(w) for w in words) + " "
+    singular_joined = " " + " ".join(singular(w) for w in words) + " "
     expansions: dict[str, None] = {}
     lookup = _synonym_lookup()
     for key, group in lookup.items():
@@ -111,19 +112,29 @@ def trigrams(term: str) -> list[str]:
     return [padded[i : i + 3] for i in range(len(padded) - 2)]
 
 
-def fts5_query(terms: tuple[str, ...]) -> str:
-    """An FTS5 MATCH expression: any trigram of any term, plus each whole word as a phrase.
+def fts5_phrase(text: str) -> str:
+    """A quoted FTS5 string (our tokens hold only letters, digits and spaces, so no escaping is needed)."""
+    return f'"{text}"'
 
-    bm25 then rewards documents sharing the most (and rarest) trigrams, which tolerates typos and plurals, and the
-    whole-word phrase (` pared `) lifts documents that contain the word exactly.
+
+def fts5_query(found: tuple[str, ...], missing: tuple[str, ...]) -> str:
+    """An FTS5 MATCH expression over the trigram index.
+
+    Words present in the catalog are matched as substrings of their singular stem (cheap, selective: plurals and
+    longer words match) plus the whole word (` pared `, which bm25 rewards as a rarer phrase). Words found nowhere
+    are probably misspelt: they match by any of their inner trigrams, and bm25 ranks documents sharing the most.
     """
-    grams: dict[str, None] = {}
-    for term in terms:
-        if len(term) >= 3:
-            grams.setdefault(f" {term} ", None)
+    parts: dict[str, None] = {}
+    for term in found:
+        parts.setdefault(fts5_phrase(f" {term} "), None)
+        stem = singular(term)
+        if len(stem) >= 3:
+            parts.setdefault(fts5_phrase(stem), None)
+    for term in missing:
         for gram in trigrams(term):
-            grams.setdefault(gram, None)
-    return " OR ".join(f'"{gram}"' for gram in grams)
+            if " " not in gram:
+                parts.setdefault(fts5_phrase(gram), None)
+    return " OR ".join(parts)
 
 
 def producto_document(nombre: str, categoria: str | None, descripcion: str | None) -> str:
