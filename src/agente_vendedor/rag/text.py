@@ -132,12 +132,19 @@ def fts5_query(found: tuple[str, ...], missing: tuple[str, ...]) -> str:
         if len(stem) >= 3:
             parts.setdefault(fts5_phrase(stem), None)
     for term in missing:
-        # 4-character pieces for longer words: still shared with the right word despite a typo, but far rarer than
-        # trigrams such as `ado` or `dor`, which would make bm25 score thousands of rows.
-        size = 4 if len(term) >= 5 else 3
-        for i in range(len(term) - size + 1):
-            parts.setdefault(fts5_phrase(term[i : i + size]), None)
+        for piece in typo_pieces(term):
+            parts.setdefault(fts5_phrase(piece), None)
     return " OR ".join(parts)
+
+
+def typo_pieces(term: str) -> list[str]:
+    """Overlapping pieces of a misspelt word: 4 characters for longer words, 3 for short ones.
+
+    `cafetra` -> `cafe afet fetr etra`: enough survive a typo to find `cafetera`, and 4-character pieces are far
+    rarer than trigrams such as `ado` or `dor`, which would make the database score thousands of rows.
+    """
+    size = 4 if len(term) >= 5 else 3
+    return [term[i : i + size] for i in range(len(term) - size + 1)]
 
 
 def producto_document(nombre: str, categoria: str | None, descripcion: str | None) -> str:
