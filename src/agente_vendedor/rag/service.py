@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Table, case, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Table, case, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from agente_vendedor.clientes import service as clientes_service
@@ -78,20 +78,19 @@ def _postgres_query(
     join: Any,
     n: int,
 ) -> Any:
-    """pg_trgm: every condition is a GIN-indexed `LIKE '%...%'`, scored by how many of them a row meets.
+    """PostgreSQL: `tsvector` with the `spanish` stemmer for words the catalog contains, pg_trgm pieces for typos.
 
-    Words the catalog contains match as substrings of their singular stem (a whole-word match counts double); typed
-    words it lacks (typos) match by their 4-character pieces, like on SQLite. `word_similarity` was tried first: it
-    rechecks every row sharing a trigram and made a 10k-product search take most of a second.
+    Both halves use GIN indexes (`tsv @@ query`, `texto LIKE '%piece%'`); rows are ranked by `ts_rank` plus the share
+    of typo pieces they contain. Substring LIKEs for every word and `word_similarity` were tried first: they recheck
+    long texts row by row and cost 40 ms to 0.7 s per search at 10k products.
     """
+    tsv: Any = literal_column(f"{table.name}.tsv")
     texto = table.c.texto
+    probe = text(f"SELECT 1 FROM {table.name} WHERE tsv @@ to_tsquery('spanish', :q) LIMIT 1")
     found: list[str] = []
     missing: list[str] = []
     for term in terms:
-        stem = rag_text.singular(term)
-        pattern = f"%{stem}%" if len(stem) >= 3 else f"% {term} %"
-        exists = session.execute(select(literal(1)).where(texto.like(pattern)).limit(1)).first()
-        if exists:
+        if session.execute(probe, {"q": term}).first():
             found.append(term)
         elif len(term) >= 3 and term in typed:
             missing.append(term)
@@ -99,17 +98,16 @@ def _postgres_query(
         return None
     conditions: list[ColumnElement[bool]] = []
     scores: list[Any] = []
-    for term in found:
-        stem = rag_text.singular(term)
-        substring = texto.like(f"%{stem}%" if len(stem) >= 3 else f"% {term} %")
-        conditions.append(substring)
-        scores.append(case((texto.like(f"% {term} %"), 2.0), (substring, 1.0), else_=0.0))
+    if found:
+        tsquery = func.to_tsquery(literal_column("'spanish'"), " | ".join(found))
+        conditions.append(tsv.op("@@")(tsquery))
+        scores.append(func.ts_rank(tsv, tsquery))
     for term in missing:
         pieces = rag_text.typo_pieces(term)
         for piece in pieces:
             matches = texto.like(f"%{piece}%")
             conditions.append(matches)
-            scores.append(case((matches, 1.0 / len(pieces)), else_=0.0))
+            scores.append(case((matches, 0.1 / len(pieces)), else_=0.0))
     score: Any = sum(scores[1:], scores[0])
     rowid = table.c.rowid
     return (
