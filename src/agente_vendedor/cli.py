@@ -1,4 +1,4 @@
-"""The `agente-vendedor` command line: serve, migrate, seed-demo, users, import, export, backup and restore."""
+"""The `agente-vendedor` command line: serve, migrate, seed-demo, users, import, export, reindex, backup, restore."""
 
 from __future__ import annotations
 
@@ -257,6 +257,11 @@ def serve(
     if settings.DEMO_DATA:
         _seed(only_if_empty=True)
     _ensure_admin()
+    if workers > 1 and not settings.CHROMA_HOST:
+        console.print(
+            "[yellow]Con varios procesos use un servidor Chroma (`chroma run`) y CHROMA_HOST/CHROMA_PORT: "
+            "el índice embebido no admite escritores concurrentes.[/yellow]"
+        )
     console.print(f"API en http://{host}:{port} — documentación en http://{host}:{port}/docs")
     uvicorn.run(
         "agente_vendedor.main:app_factory",
@@ -348,6 +353,43 @@ def exportar(
         f"[green]{resultado.filas} registros exportados[/green] a {salida} "
         f"({resultado.bytes} bytes, {resultado.duracion_ms / 1000:.2f} s)"
     )
+
+
+@app.command()
+def reindex(
+    entidad: Annotated[
+        str | None, typer.Argument(help="productos o clientes (por defecto, ambos)", show_default=False)
+    ] = None,
+) -> None:
+    """Reconstruye el índice de búsqueda (vectores y texto completo) desde la base de datos."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from agente_vendedor.rag.runtime import Rag
+
+    targets = {"productos": "producto", "clientes": "cliente"}
+    if entidad is not None and entidad not in targets:
+        console.print(f"[red]Entidad desconocida {entidad!r}: use productos o clientes[/red]")
+        raise typer.Exit(code=2)
+    settings = get_settings()
+    _migrate()
+    engine = create_db_engine(settings.sqlalchemy_url)
+    try:
+        rag = Rag(settings, create_session_factory(engine))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            for name, singular in targets.items():
+                if entidad not in (None, name):
+                    continue
+                task = progress.add_task(f"Indexando {name}", total=rag.count_rows(singular))
+
+                def advance(n: int, task: TaskID = task) -> None:
+                    progress.advance(task, n)
+
+                total = rag.reindex(singular, advance)
+                progress.update(task, description=f"{name}: {total} indexados")
+    finally:
+        engine.dispose()
+    console.print(f"[green]Índice reconstruido[/green] con el modelo {rag.model_name}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ def test_healthy_service_reports_each_check(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "healthy"
-    assert set(body["checks"]) == {"database", "disk_space"}
+    assert set(body["checks"]) == {"database", "disk_space", "chromadb"}
     assert all(check["ok"] for check in body["checks"].values())
 
 

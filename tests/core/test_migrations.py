@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -65,6 +66,19 @@ def test_upgrade_downgrade_upgrade(backend_name: str, empty_database_factory: Ca
     assert {"clientes", "productos", "ventas"} <= _tables(url)
 
 
+_FTS = re.compile(r"_fts(_(data|idx|content|docsize|config))?$")
+
+
+def _not_fts_name(name: str | None, type_: str, _parent: object) -> bool:
+    """Full-text tables are FTS5 virtual tables on SQLite (untyped, with shadow tables) and absent on PostgreSQL
+    (a tsvector column does the job there): the search tests cover them, not this comparison."""
+    return not (type_ == "table" and _FTS.search(name or ""))
+
+
+def _not_fts_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return _not_fts_name(name, type_, None)
+
+
 @pytest.mark.parametrize("backend_name", BACKENDS)
 def test_models_match_the_migrated_schema(backend_name: str, empty_database_factory: Callable[[str], str]) -> None:
     url = empty_database_factory(backend_name)
@@ -72,7 +86,10 @@ def test_models_match_the_migrated_schema(backend_name: str, empty_database_fact
     engine = create_engine(normalize_database_url(url))
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection,
+                opts={"compare_type": True, "include_name": _not_fts_name, "include_object": _not_fts_object},
+            )
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -19,6 +19,7 @@ from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.productos.service import normalize_sku
+from agente_vendedor.rag import outbox
 
 MAX_ROWS = 100_000
 FIELDS = ("nombre", "descripcion", "precio", "stock", "categoria", "sku")
@@ -248,14 +249,18 @@ def import_productos(
         raise error
     if simular:
         return result
-    for index, values in enumerate(plan.create, start=1):
-        session.add(Producto(**values))
-        if progress and index % 500 == 0:
-            progress(500)
+    created = [Producto(**values) for values in plan.create]
+    session.add_all(created)
     for producto, changes in plan.update:
         for name, value in changes.items():
             setattr(producto, name, value)
     session.flush()
+    # Search follows the catalog: full-text rows now, vectors from the outbox right after COMMIT.
+    touched = [*created, *(producto for producto, _ in plan.update)]
+    for index, producto in enumerate(touched, start=1):
+        outbox.record_producto(session, producto)
+        if progress and index % 500 == 0:
+            progress(500)
     if progress:
-        progress(len(plan.create) % 500 + len(plan.update))
+        progress(len(touched) % 500)
     return result
