@@ -82,6 +82,34 @@ def fill_database(path: Path, n: int) -> None:
     con.close()
 
 
+BENCH_SECRET = "clave-secreta-del-benchmark-de-exportacion-0123456789"
+
+
+def _admin_headers(database_url: str) -> dict[str, str]:
+    """An admin in the bench database and a token signed with the secret the bench server runs with."""
+    from sqlalchemy import select
+
+    from agente_vendedor.auth.models import Usuario
+    from agente_vendedor.core.db import create_db_engine, create_session_factory
+    from agente_vendedor.core.security import create_access_token, hash_password
+
+    engine = create_db_engine(database_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            usuario = session.scalar(select(Usuario).where(Usuario.email == "bench@tienda.example.com"))
+            if usuario is None:
+                usuario = Usuario(
+                    email="bench@tienda.example.com", password_hash=hash_password("bench-clave-larga"), rol="admin"
+                )
+                session.add(usuario)
+                session.flush()
+            user_id = usuario.id
+    finally:
+        engine.dispose()
+    token = create_access_token(user_id=user_id, rol="admin", secret=BENCH_SECRET, expires_minutes=120)
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -110,7 +138,9 @@ def measure_http(
         "EXPORT_DIRECTORY": str(exports),
         "MAX_EXPORT_RECORDS": str(max(n, 1)),
         "PYTHONPATH": str(ROOT / "src"),
+        "SECRET_KEY": BENCH_SECRET,
     }
+    headers = _admin_headers(env["DATABASE_URL"])
     if no_tool:
         env["PATH"] = ""
     command = [
@@ -143,7 +173,9 @@ def measure_http(
         idle = _vm_hwm_mb(server.pid)
         size = 0
         began = time.perf_counter()
-        with httpx.stream("GET", f"{url}/exportar/clientes", params={"formato": formato}, timeout=600) as response:
+        with httpx.stream(
+            "GET", f"{url}/exportar/clientes", params={"formato": formato}, headers=headers, timeout=600
+        ) as response:
             response.raise_for_status()
             for chunk in response.iter_raw(1 << 20):
                 size += len(chunk)
