@@ -1,4 +1,4 @@
-"""The `agente-vendedor` command line: serve, migrate, seed-demo, users, backup and restore."""
+"""The `agente-vendedor` command line: serve, migrate, seed-demo, reindex, users, backup and restore."""
 
 from __future__ import annotations
 
@@ -270,6 +270,43 @@ def serve(
         access_log=False,  # our own middleware logs each request as JSON with its request id
         proxy_headers=True,
     )
+
+
+@app.command()
+def reindex(
+    entidad: Annotated[
+        str | None, typer.Argument(help="productos o clientes (por defecto, ambos)", show_default=False)
+    ] = None,
+) -> None:
+    """Reconstruye el índice de búsqueda (vectores y texto completo) desde la base de datos."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from agente_vendedor.rag.runtime import Rag
+
+    targets = {"productos": "producto", "clientes": "cliente"}
+    if entidad is not None and entidad not in targets:
+        console.print(f"[red]Entidad desconocida {entidad!r}: use productos o clientes[/red]")
+        raise typer.Exit(code=2)
+    settings = get_settings()
+    _migrate()
+    engine = create_db_engine(settings.sqlalchemy_url)
+    try:
+        rag = Rag(settings, create_session_factory(engine))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            for name, singular in targets.items():
+                if entidad not in (None, name):
+                    continue
+                task = progress.add_task(f"Indexando {name}", total=rag.count_rows(singular))
+
+                def advance(n: int, task: TaskID = task) -> None:
+                    progress.advance(task, n)
+
+                total = rag.reindex(singular, advance)
+                progress.update(task, description=f"{name}: {total} indexados")
+    finally:
+        engine.dispose()
+    console.print(f"[green]Índice reconstruido[/green] con el modelo {rag.model_name}")
 
 
 if __name__ == "__main__":

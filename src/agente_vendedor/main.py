@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 import fastapi_offline
 import structlog
 from fastapi import Depends, FastAPI
@@ -32,6 +33,7 @@ from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.router import router as productos_router
+from agente_vendedor.rag.runtime import Rag
 from agente_vendedor.ventas.router import clientes_router as ventas_clientes_router
 from agente_vendedor.ventas.router import router as ventas_router
 
@@ -93,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"La base de datos está en la revisión {found!r} y el código espera {expected!r}: "
                 "ejecute `agente-vendedor migrate` (o `agente-vendedor serve`, que migra al arrancar)"
             )
+        if rag.pending():
+            # Work a crash left between a commit and its index write: completed before serving.
+            done = await anyio.to_thread.run_sync(rag.process_outbox_safely)
+            logger.info("Índice de búsqueda: %s cambios pendientes completados al arrancar", done)
         yield
         engine.dispose()
 
@@ -111,6 +117,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.REDIS_URL)
     app.state.cache = create_cache(settings.REDIS_URL, namespace=settings.sqlalchemy_url)
     catalog_cache.install(app.state.session_factory, app.state.cache)
+    rag = Rag(settings, app.state.session_factory)
+    rag.install()
+    app.state.rag = rag
 
     install_error_handlers(app)
     app.add_middleware(

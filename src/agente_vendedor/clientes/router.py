@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from agente_vendedor.clientes import service
-from agente_vendedor.clientes.schemas import ClienteCreate, ClienteResponse, ClienteUpdate
+from agente_vendedor.clientes.schemas import ClienteBusqueda, ClienteCreate, ClienteResponse, ClienteUpdate
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
 from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.rag import service as rag_service
+from agente_vendedor.rag.dependencies import RagDep
 
 router = APIRouter(prefix="/clientes", tags=["clientes"], route_class=DbRoute)
 
@@ -35,14 +37,19 @@ def crear_cliente(datos: ClienteCreate, session: SessionDep) -> ClienteResponse:
     return ClienteResponse.model_validate(service.create(session=session, datos=datos))
 
 
-@router.get("/buscar", response_model=list[ClienteResponse])
+@router.get("/buscar", response_model=list[ClienteBusqueda])
 def buscar_clientes(
     session: SessionDep,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="Nombre, email o teléfono")],
+    rag: RagDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Nombre, email, teléfono o dirección")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> list[ClienteResponse]:
-    """Búsqueda por nombre, email o teléfono, sin distinguir acentos ni mayúsculas; mejores primero."""
-    return [ClienteResponse.model_validate(c) for c in service.search(session=session, q=q, limit=limit)]
+) -> list[ClienteBusqueda]:
+    """Búsqueda por nombre, email o teléfono sin distinguir acentos ni mayúsculas; con erratas, búsqueda aproximada."""
+    results = rag_service.search_clientes(session=session, rag=rag, q=q, limit=limit)
+    return [
+        ClienteBusqueda.model_validate({**ClienteResponse.model_validate(r.item).model_dump(), "score": r.score})
+        for r in results
+    ]
 
 
 @router.get("/{cliente_id}", response_model=ClienteResponse, responses=NOT_FOUND)

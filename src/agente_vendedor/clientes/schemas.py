@@ -57,3 +57,9 @@ class ClienteResponse(BaseModel):
     fecha_registro: datetime
     activo: bool
     fecha_ultima_compra: datetime | None
+
+
+class ClienteBusqueda(ClienteResponse):
+    """A search result: the cliente plus its relevance (higher is better; exact hits score above 1)."""
+
+    score: float

@@ -13,6 +13,7 @@ from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteCreate, ClienteUpdate
 from agente_vendedor.core.search import like_escape, rank_expression, token_filter
 from agente_vendedor.core.text import digits, fold
+from agente_vendedor.rag import outbox
 
 
 def search_text(cliente: Cliente) -> str:
@@ -43,6 +44,7 @@ def create(*, session: Session, datos: ClienteCreate) -> Cliente:
     cliente.texto_busqueda = search_text(cliente)
     session.add(cliente)
     _flush(session, cliente)
+    outbox.record_cliente(session, cliente)
     return cliente
 
 
@@ -78,6 +80,7 @@ def update(*, session: Session, cliente_id: int, datos: ClienteUpdate) -> Client
         setattr(cliente, field, value)
     cliente.texto_busqueda = search_text(cliente)
     _flush(session, cliente)
+    outbox.record_cliente(session, cliente)
     return cliente
 
 
@@ -86,10 +89,11 @@ def deactivate(*, session: Session, cliente_id: int) -> None:
     cliente = get(session=session, cliente_id=cliente_id)
     cliente.activo = False
     session.flush()
+    outbox.record_cliente(session, cliente)
 
 
-def search(*, session: Session, q: str, limit: int = 20) -> Sequence[Cliente]:
-    """Clientes whose nombre, email or phone match `q`, accent- and case-insensitive, best first."""
+def search_ranked(*, session: Session, q: str, limit: int = 20) -> list[tuple[Cliente, int]]:
+    """Lexical matches of `q` on nombre, email or phone with their tier (0 exact ... 4 only the words), best first."""
     column = Cliente.texto_busqueda
     folded = fold(q)
     phone = digits(q)
@@ -100,9 +104,14 @@ def search(*, session: Session, q: str, limit: int = 20) -> Sequence[Cliente]:
         exact.append(column.like(f"%| {phone}", escape="\\"))
     rank = rank_expression(column, q, exact)
     query = (
-        select(Cliente)
+        select(Cliente, rank)
         .where(or_(*conditions))
         .order_by(rank, Cliente.activo.desc(), Cliente.nombre, Cliente.id)
         .limit(limit)
     )
-    return session.scalars(query).all()
+    return [(cliente, int(tier)) for cliente, tier in session.execute(query).all()]
+
+
+def search(*, session: Session, q: str, limit: int = 20) -> Sequence[Cliente]:
+    """Clientes whose nombre, email or phone match `q`, accent- and case-insensitive, best first."""
+    return [cliente for cliente, _tier in search_ranked(session=session, q=q, limit=limit)]

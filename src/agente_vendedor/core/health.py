@@ -70,12 +70,33 @@ def check_disk_space(folders: list[Path], min_free_mb: int) -> Check:
     return _timed(run)
 
 
-def run_checks(engine: Engine, settings: Settings) -> HealthResponse:
+def check_chromadb(rag: Any) -> Check:
+    """The vector index answers and matches the configured model; the counts show whether it lags the database.
+
+    A lagging index only degrades ranking (results are always read from the database), so it is reported in the
+    detail rather than failing the check and taking the service out of rotation.
+    """
+
+    def run() -> str:
+        status = rag.status()
+        pending = rag.pending()
+        report = ", ".join(f"{name}: {vectors}/{rows}" for name, (vectors, rows) in status.items())
+        report = f"{report} (vectores/filas); pendientes: {pending}"
+        if pending == 0 and any(vectors != rows for vectors, rows in status.values()):
+            report += "; desfasado respecto a la base de datos: ejecute `agente-vendedor reindex`"
+        return report
+
+    return _timed(run)
+
+
+def run_checks(engine: Engine, settings: Settings, rag: Any = None) -> HealthResponse:
     """Run every check and summarise them."""
     checks = {
         "database": check_database(engine),
         "disk_space": check_disk_space([settings.DATA_DIRECTORY, settings.EXPORT_DIRECTORY], settings.MIN_FREE_DISK_MB),
     }
+    if rag is not None:
+        checks["chromadb"] = check_chromadb(rag)
     healthy = all(check.ok for check in checks.values())
     return HealthResponse(status="healthy" if healthy else "unhealthy", checks=checks)
 
@@ -102,5 +123,5 @@ def liveness() -> Liveness:
 )
 def health(request: Request) -> Any:
     """Estado del servicio y de sus dependencias; 503 si alguna falla."""
-    result = run_checks(request.app.state.engine, request.app.state.settings)
+    result = run_checks(request.app.state.engine, request.app.state.settings, getattr(request.app.state, "rag", None))
     return JSONResponse(result.model_dump(), status_code=200 if result.status == "healthy" else 503)

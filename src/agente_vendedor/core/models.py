@@ -3,6 +3,18 @@
 from agente_vendedor.auth.models import Usuario
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.productos.models import Producto
+from agente_vendedor.rag.models import IndiceOutbox, clientes_fts, productos_fts
 from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistorial, VentaLinea
 
-__all__ = ["ClaveIdempotencia", "Cliente", "Producto", "Usuario", "Venta", "VentaHistorial", "VentaLinea"]
+__all__ = [
+    "ClaveIdempotencia",
+    "Cliente",
+    "IndiceOutbox",
+    "Producto",
+    "Usuario",
+    "Venta",
+    "VentaHistorial",
+    "VentaLinea",
+    "clientes_fts",
+    "productos_fts",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile, status
@@ -15,7 +16,9 @@ from agente_vendedor.core.routing import DbRoute
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos import service
 from agente_vendedor.productos.importar import ImportacionErrorResponse, ResultadoImportacion, import_productos
-from agente_vendedor.productos.schemas import ProductoCreate, ProductoResponse, ProductoUpdate
+from agente_vendedor.productos.schemas import ProductoBusqueda, ProductoCreate, ProductoResponse, ProductoUpdate
+from agente_vendedor.rag import service as rag_service
+from agente_vendedor.rag.dependencies import RagDep
 
 router = APIRouter(prefix="/productos", tags=["productos"], route_class=DbRoute)
 
@@ -81,6 +84,32 @@ def importar_productos(
 def listar_categorias(session: SessionDep) -> list[CategoriaResumen]:
     """Categorías con productos activos y cuántos tiene cada una."""
     return [CategoriaResumen(categoria=c, productos=n) for c, n in service.categories(session=session)]
+
+
+@router.get(
+    "/buscar",
+    response_model=list[ProductoBusqueda],
+    responses=error_responses((503, "Índice de búsqueda incompatible con el modelo configurado")),
+)
+def buscar_productos(
+    session: SessionDep,
+    rag: RagDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="Lo que busca el cliente, como lo escribiría")],
+    categoria: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    precio_max: Annotated[
+        Decimal | None, Query(ge=0, le=Decimal("99999999.99"), max_digits=10, decimal_places=2)
+    ] = None,
+    en_stock: Annotated[bool | None, Query(description="true: solo con stock; false: solo agotados")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[ProductoBusqueda]:
+    """Búsqueda híbrida (texto completo + semántica): tolera acentos, erratas, plurales y sinónimos regionales."""
+    results = rag_service.search_productos(
+        session=session, rag=rag, q=q, categoria=categoria, precio_max=precio_max, en_stock=en_stock, limit=limit
+    )
+    return [
+        ProductoBusqueda.model_validate({**ProductoResponse.model_validate(r.item).model_dump(), "score": r.score})
+        for r in results
+    ]
 
 
 @router.get("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND)

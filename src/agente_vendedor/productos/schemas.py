@@ -68,3 +68,9 @@ class ProductoResponse(BaseModel):
     activo: bool
     fecha_creacion: datetime
     fecha_actualizacion: datetime
+
+
+class ProductoBusqueda(ProductoResponse):
+    """A search result: the live product plus its relevance (higher is better; exact hits score above 1)."""
+
+    score: float

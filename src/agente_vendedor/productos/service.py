@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from agente_vendedor.productos.exceptions import ProductoNoEncontrado, SkuDuplicado
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate, ProductoUpdate
+from agente_vendedor.rag import outbox
 
 
 def normalize_sku(sku: str | None) -> str | None:
@@ -44,6 +45,7 @@ def create(*, session: Session, datos: ProductoCreate) -> Producto:
     producto = Producto(**values)
     session.add(producto)
     _flush(session, producto)
+    outbox.record_producto(session, producto)
     return producto
 
 
@@ -97,6 +99,7 @@ def update(*, session: Session, producto_id: int, datos: ProductoUpdate) -> Prod
     for field, value in changes.items():
         setattr(producto, field, value)
     _flush(session, producto)
+    outbox.record_producto(session, producto)
     return producto
 
 
@@ -105,3 +108,4 @@ def deactivate(*, session: Session, producto_id: int) -> None:
     producto = get(session=session, producto_id=producto_id)
     producto.activo = False
     session.flush()
+    outbox.record_producto(session, producto)

@@ -1,0 +1,212 @@
+"""Hybrid search: the database's full-text ranking fused with the vector ranking by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Table, func, literal, or_, select, text
+from sqlalchemy.orm import Session
+
+from agente_vendedor.clientes import service as clientes_service
+from agente_vendedor.clientes.models import Cliente
+from agente_vendedor.core.text import digits, fold
+from agente_vendedor.productos.models import Producto
+from agente_vendedor.rag import text as rag_text
+from agente_vendedor.rag.index import IndiceIncompatible, VectorHit
+from agente_vendedor.rag.models import clientes_fts, productos_fts
+from agente_vendedor.rag.runtime import Rag, cliente_doc, producto_doc
+
+logger = logging.getLogger("agente_vendedor.rag")
+
+RRF_K = 60
+POOL = 50  # candidates taken from each ranking before fusing
+EXACT_BONUS = 1.0  # larger than any fused score: exact hits always come first
+MIN_SIMILARITY_PRODUCTOS = 0.15
+MIN_SIMILARITY_CLIENTES = 0.55  # names and e-mails: only a close vector counts
+PG_WORD_SIMILARITY = "0.5"
+Modo = Literal["hibrido", "lexico", "vectorial"]
+
+
+@dataclass(frozen=True)
+class Resultado:
+    """One search result: the live row and its fused score."""
+
+    item: Any
+    score: float
+
+
+def lexical_ranking(
+    session: Session,
+    table: Table,
+    consulta: rag_text.Consulta,
+    filters: Sequence[ColumnElement[bool]],
+    join: Any,
+    n: int,
+) -> list[int]:
+    """Ids ranked by the database's own full-text search over character trigrams (typos, plurals, accents)."""
+    terms = [t for t in consulta.all_terms if len(t) >= 2]
+    if not terms:
+        return []
+    rowid = table.c.rowid
+    if session.get_bind().dialect.name == "sqlite":
+        match = _sqlite_match(session, table, terms, typed=set(consulta.terms))
+        if not match:
+            return []
+        query = (
+            select(rowid)
+            .join(join, join.id == rowid)
+            .where(text(f"{table.name} MATCH :m").bindparams(m=match), *filters)
+            .order_by(text(f"bm25({table.name})"))
+            .limit(n)
+        )
+    else:
+        session.execute(select(func.set_config("pg_trgm.word_similarity_threshold", PG_WORD_SIMILARITY, True)))
+        score: Any = sum((func.word_similarity(literal(t), table.c.texto) for t in terms), literal(0.0))
+        query = (
+            select(rowid)
+            .join(join, join.id == rowid)
+            .where(or_(*(literal(t).op("<%")(table.c.texto) for t in terms)), *filters)
+            .order_by(score.desc(), rowid)
+            .limit(n)
+        )
+    return [int(i) for i in session.scalars(query).all()]
+
+
+def _sqlite_match(session: Session, table: Table, terms: Sequence[str], typed: set[str]) -> str:
+    """Split the words into those the catalog contains (exact substring) and the rest (typos, matched by trigrams).
+
+    Only words the customer typed can be typos; a synonym the catalog does not use is simply dropped (matching it by
+    trigrams would pull in thousands of unrelated rows and cost tens of milliseconds).
+    """
+    found: list[str] = []
+    missing: list[str] = []
+    probe = text(f"SELECT 1 FROM {table.name} WHERE {table.name} MATCH :m LIMIT 1")
+    for term in terms:
+        stem = rag_text.singular(term)
+        phrase = rag_text.fts5_phrase(stem if len(stem) >= 3 else f" {term} ")
+        (found if session.execute(probe, {"m": phrase}).first() else missing).append(term)
+    return rag_text.fts5_query(tuple(found), tuple(t for t in missing if len(t) >= 3 and t in typed))
+
+
+def _rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    for position, ranking in enumerate(rankings):
+        weight = weights[position] if weights else 1.0
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank)
+    return scores
+
+
+def _fresh(hits: Sequence[VectorHit], rows: dict[int, Any], document: Any, min_similarity: float) -> list[int]:
+    """Vector hits that still describe the live row (stale vectors wait for the outbox) and are close enough."""
+    return [
+        h.id
+        for h in hits
+        if h.similarity >= min_similarity and h.id in rows and h.huella == rag_text.fingerprint(document(rows[h.id]))
+    ]
+
+
+def _vector_hits(rag: Rag, collection: str, query: str, n: int, where: dict[str, Any] | None) -> list[VectorHit]:
+    """Nearest vectors; a model mismatch is reported, any other index failure degrades to lexical-only search."""
+    try:
+        return rag.index.query(collection, rag.embedder.embed_query(query), n, where)
+    except IndiceIncompatible:
+        raise
+    except Exception:
+        logger.exception(
+            "Búsqueda vectorial en '%s' no disponible: se responde solo con la búsqueda léxica", collection
+        )
+        return []
+
+
+def search_productos(
+    *,
+    session: Session,
+    rag: Rag,
+    q: str,
+    categoria: str | None = None,
+    precio_max: Decimal | None = None,
+    en_stock: bool | None = None,
+    limit: int = 10,
+    modo: Modo = "hibrido",
+) -> list[Resultado]:
+    """Products for a customer's words, best first; filters apply before ranking, precio and stock are live."""
+    consulta = rag_text.analyze(q)
+    filters: list[ColumnElement[bool]] = [Producto.activo.is_(True)]
+    # Only inactive products are missing from the index, and only `categoria` is filtered inside Chroma: it is
+    # selective, so cheap there, while a filter that keeps most of the catalog (precio, stock) makes Chroma's
+    # pre-filtered HNSW search 5-10x slower than over-fetching and checking the live rows.
+    where: dict[str, Any] | None = None
+    if categoria is not None and categoria.strip():
+        filters.append(func.lower(Producto.categoria) == categoria.strip().lower())
+        where = {"categoria": fold(categoria)}
+    if precio_max is not None:
+        filters.append(Producto.precio <= precio_max)
+    if en_stock is True:
+        filters.append(Producto.stock > 0)
+    elif en_stock is False:
+        filters.append(Producto.stock == 0)
+    overfetch = 3 if (precio_max is not None or en_stock is not None) else 1
+
+    sku = q.strip().upper()
+    exact_sku = set(session.scalars(select(Producto.id).where(Producto.sku == sku, *filters)).all()) if sku else set()
+    if not consulta.has_words and not exact_sku:
+        return []
+
+    pool = max(POOL, limit * 2)
+    lexical = [] if modo == "vectorial" else lexical_ranking(session, productos_fts, consulta, filters, Producto, pool)
+    hits: list[VectorHit] = []
+    if modo != "lexico" and consulta.has_words:
+        hits = _vector_hits(rag, "productos", consulta.vector_text, pool * overfetch, where)
+
+    ids = set(lexical) | {h.id for h in hits} | exact_sku
+    if not ids:
+        return []
+    rows = {p.id: p for p in session.scalars(select(Producto).where(Producto.id.in_(ids), *filters)).all()}
+    semantic = _fresh(hits, rows, producto_doc, MIN_SIMILARITY_PRODUCTOS)
+    scores = _rrf([[i for i in lexical if i in rows], semantic])
+    for item_id, producto in rows.items():
+        if item_id in exact_sku or fold(producto.nombre) == consulta.folded:
+            scores[item_id] = scores.get(item_id, 0.0) + EXACT_BONUS
+    ranked = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+    return [Resultado(item=rows[i], score=round(s, 6)) for i, s in ranked]
+
+
+def search_clientes(*, session: Session, rag: Rag, q: str, limit: int = 20) -> list[Resultado]:
+    """Clientes by nombre, email, phone or address: literal matches first (exact ones on top), then typos and meaning.
+
+    Fuzzy and semantic candidates are only added when the literal search finds nobody: looking for a person by a
+    name that exists must not bring back look-alikes, but a misspelt name should still find them.
+    """
+    consulta = rag_text.analyze(q)
+    literal_hits = clientes_service.search_ranked(session=session, q=q, limit=max(POOL, limit))
+    tiers = {c.id: tier for c, tier in literal_hits}
+    rows: dict[int, Cliente] = {c.id: c for c, _ in literal_hits}
+    fuzzy: list[int] = []
+    semantic: list[int] = []
+    if not literal_hits and consulta.has_words:
+        fuzzy = lexical_ranking(session, clientes_fts, consulta, [], Cliente, 20)
+        hits = _vector_hits(rag, "clientes", q, 20, None)
+        wanted = set(fuzzy) | {h.id for h in hits}
+        rows.update({c.id: c for c in session.scalars(select(Cliente).where(Cliente.id.in_(wanted))).all()})
+        semantic = _fresh(hits, rows, cliente_doc, MIN_SIMILARITY_CLIENTES)
+        fuzzy = [i for i in fuzzy if i in rows]
+    scores = _rrf([[c.id for c, _ in literal_hits], fuzzy, semantic])
+    phone = digits(q)
+
+    def exact(cliente: Cliente) -> bool:
+        return (
+            (cliente.email or "") == fold(q)
+            or fold(cliente.nombre) == fold(q)
+            or (len(phone) >= 5 and digits(cliente.telefono or "") == phone)
+        )
+
+    ranked = sorted(
+        scores.items(),
+        key=lambda pair: (not exact(rows[pair[0]]), tiers.get(pair[0], 5), -pair[1], pair[0]),
+    )[:limit]
+    return [Resultado(item=rows[i], score=round(s + (EXACT_BONUS if exact(rows[i]) else 0.0), 6)) for i, s in ranked]

@@ -1,0 +1,162 @@
+"""How text is prepared for search: folding, tokens, Spanish stop words, synonyms, trigram queries, documents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from agente_vendedor.core.text import fold
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+MAX_TERMS = 12
+
+STOPWORDS = frozenset(
+    """a al algo alguna alguno algun ante bajo busco buscando con contra cual de del desde donde el ella en entre es
+    esta este esto hay la las le lo los me mas mi mis muy necesito ni o os otra otro para pero poco por porque puedo
+    que quiero se sea ser si sin sobre su sus tambien te tener tengo tiene tienen tienes tu tus un una uno unos unas
+    y ya yo cosa cosas favor hola""".split()
+)
+
+
+def tokens(text: str | None) -> list[str]:
+    """Accent-folded lower-case words of a text."""
+    return _TOKEN.findall(fold(text or ""))
+
+
+def lexical_text(*parts: str | None) -> str:
+    """The folded, space-padded text stored in the full-text tables (padding marks word edges for trigrams)."""
+    return " " + " ".join(tok for part in parts for tok in tokens(part)) + " "
+
+
+def singular(word: str) -> str:
+    """A light Spanish plural strip: `zapatillas` -> `zapatilla`, `motores` -> `motor`."""
+    if len(word) > 4 and word.endswith("es") and word[-3] not in "aeiou":
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=1)
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    """The curated synonym groups shipped in `sinonimos.json`."""
+    raw = resources.files("agente_vendedor.rag").joinpath("sinonimos.json").read_text(encoding="utf-8")
+    groups = json.loads(raw)["grupos"]
+    return tuple(tuple(" ".join(tokens(term)) for term in group) for group in groups)
+
+
+@lru_cache(maxsize=1)
+def _synonym_lookup() -> dict[str, tuple[str, ...]]:
+    lookup: dict[str, tuple[str, ...]] = {}
+    for group in synonym_groups():
+        for term in group:
+            lookup[term] = group
+            lookup[singular(term) if " " not in term else term] = group
+    return lookup
+
+
+@dataclass(frozen=True)
+class Consulta:
+    """A user query taken apart: its folded text, content words and synonym expansions."""
+
+    original: str
+    folded: str
+    terms: tuple[str, ...]
+    expansions: tuple[str, ...]
+
+    @property
+    def all_terms(self) -> tuple[str, ...]:
+        """Content words plus the words the synonyms add, capped so a query stays cheap."""
+        seen: dict[str, None] = {}
+        for term in self.terms + tuple(w for phrase in self.expansions for w in phrase.split()):
+            if term not in STOPWORDS:
+                seen.setdefault(term, None)
+        return tuple(seen)[:MAX_TERMS]
+
+    @property
+    def vector_text(self) -> str:
+        """What is embedded: the query as written plus its synonyms (the model then sees the regional word too)."""
+        if not self.expansions:
+            return self.original.strip()
+        return f"{self.original.strip()} ({', '.join(self.expansions)})"
+
+    @property
+    def has_words(self) -> bool:
+        """False for queries made only of punctuation: nothing to look for."""
+        return bool(self.terms)
+
+
+def analyze(query: str) -> Consulta:
+    """Split a query into content words and add the synonyms of any word or phrase in the map."""
+    words = tokens(query)
+    content = [w for w in words if w not in STOPWORDS] or words
+    joined = " " + " ".join(words) + " "
+    singular_joined = " " + " ".join(singular(w) for w in words) + " "
+    expansions: dict[str, None] = {}
+    lookup = _synonym_lookup()
+    for key, group in lookup.items():
+        if f" {key} " in joined or f" {key} " in singular_joined:
+            for term in group:
+                if f" {term} " not in joined:
+                    expansions.setdefault(term, None)
+    return Consulta(original=query, folded=" ".join(words), terms=tuple(content), expansions=tuple(expansions))
+
+
+def trigrams(term: str) -> list[str]:
+    """Character trigrams of a word padded with spaces (` ca`, `caf`, ..., `ra `)."""
+    padded = f" {term} "
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
+
+
+def fts5_phrase(text: str) -> str:
+    """A quoted FTS5 string (our tokens hold only letters, digits and spaces, so no escaping is needed)."""
+    return f'"{text}"'
+
+
+def fts5_query(found: tuple[str, ...], missing: tuple[str, ...]) -> str:
+    """An FTS5 MATCH expression over the trigram index.
+
+    Words present in the catalog are matched as substrings of their singular stem (cheap, selective: plurals and
+    longer words match) plus the whole word (` pared `, which bm25 rewards as a rarer phrase). Words found nowhere
+    are probably misspelt: they match by any of their inner trigrams, and bm25 ranks documents sharing the most.
+    """
+    parts: dict[str, None] = {}
+    for term in found:
+        parts.setdefault(fts5_phrase(f" {term} "), None)
+        stem = singular(term)
+        if len(stem) >= 3:
+            parts.setdefault(fts5_phrase(stem), None)
+    for term in missing:
+        for gram in trigrams(term):
+            if " " not in gram:
+                parts.setdefault(fts5_phrase(gram), None)
+    return " OR ".join(parts)
+
+
+def producto_document(nombre: str, categoria: str | None, descripcion: str | None) -> str:
+    """The text a product's vector is computed from."""
+    return ". ".join(part for part in (nombre, categoria, descripcion) if part)
+
+
+def producto_lexical(nombre: str, categoria: str | None, descripcion: str | None, sku: str | None) -> str:
+    """The full-text copy of a product; the name counts twice so name matches outrank description matches."""
+    return lexical_text(nombre, nombre, categoria, descripcion, sku)
+
+
+def cliente_document(nombre: str, email: str | None, direccion: str | None) -> str:
+    """The text a cliente's vector is computed from."""
+    return ". ".join(part for part in (nombre, email, direccion) if part)
+
+
+def cliente_lexical(nombre: str, email: str | None, telefono: str | None, direccion: str | None) -> str:
+    """The full-text copy of a cliente."""
+    return lexical_text(nombre, email, telefono, direccion)
+
+
+def fingerprint(document: str) -> str:
+    """A short hash of a document: a vector whose fingerprint differs from the live row's is stale and ignored."""
+    return hashlib.sha1(document.encode("utf-8")).hexdigest()[:16]
