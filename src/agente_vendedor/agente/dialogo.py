@@ -1,6 +1,6 @@
 """The offline dialogue engine: deterministic Spanish intents, slots and templates filled only with database facts.
 
-Conventions the guard relies on: product names go between «», prices as `59.90 €`, stock as
+Conventions the guard relies on: product names (and only they) go between «», prices as `59.90 €`, stock as
 `N unidades disponibles` / `quedan N unidades`.
 """
 
@@ -13,6 +13,7 @@ from agente_vendedor.agente import intents, tienda
 from agente_vendedor.agente.intents import Intencion
 from agente_vendedor.agente.tienda import Contexto, Respuesta, euros
 from agente_vendedor.core.text import fold
+from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.models import Producto
 
 SALUDOS = (
@@ -39,8 +40,8 @@ HUMANO = (
 )
 PEDIR_DATOS = "Para preparar el pedido, ¿me indica su nombre y su email? (el teléfono es opcional)"
 AYUDA = (
-    "No le he entendido bien. Puede preguntarme por un producto («¿tienen cafeteras?»), pedir unidades "
-    "(«quiero dos del primero»), ver su carrito o confirmar el pedido."
+    'No le he entendido bien. Puede preguntarme por un producto ("¿tienen cafeteras?"), pedir unidades '
+    '("quiero dos del primero"), ver su carrito o confirmar el pedido.'
 )
 
 
@@ -105,6 +106,7 @@ def _referido(ctx: Contexto, texto: str, *, en_carrito: bool = False) -> Product
             producto = tienda.producto_activo(ctx, producto_id)
             if producto is not None and all(w in fold(producto.nombre) for w in rasgo.split()):
                 return producto
+        return None  # "el de 750W" that is not on the list: the caller searches the catalog for it
     if estado.foco is not None and (not en_carrito or estado.cantidad_en_carrito(estado.foco)):
         return tienda.producto_activo(ctx, estado.foco)
     if len(pool) == 1:
@@ -136,7 +138,7 @@ def _siguiente_paso(ctx: Contexto) -> str:
         estado.paso = "datos_cliente"
         return "\n" + PEDIR_DATOS
     estado.paso = "confirmacion"
-    return "\n¿Confirma el pedido? Responda «sí, confirmo» para realizarlo, o dígame si quiere cambiar algo."
+    return '\n¿Confirma el pedido? Responda "sí, confirmo" para realizarlo, o dígame si quiere cambiar algo.'
 
 
 # ---- intents ---------------------------------------------------------------------------------------------
@@ -202,12 +204,11 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
     encontrados = tienda.buscar(ctx, palabras)
     if not encontrados:
         tienda.registrar_demanda(ctx, "sin_producto", ctx.consulta)
-        sugeridos = tienda.parecidos(ctx, palabras)
+        ctx.estado.mostrados = []
         respuesta = f'Lo siento, no tenemos "{palabras}" en el catálogo.'
-        if sugeridos:
-            respuesta += " Quizá le interese:\n" + _listar(ctx, [(p, None) for p in sugeridos])
-        else:
-            ctx.estado.mostrados = []
+        categorias = [nombre for nombre, _ in productos_service.categories(session=ctx.session)]
+        if categorias:
+            respuesta += " Trabajamos estas categorías: " + ", ".join(categorias) + ". ¿Le interesa alguna?"
         return respuesta
     if len(encontrados) == 1 and intencion in (Intencion.PRECIO, Intencion.STOCK):
         ctx.estado.mostrados = [encontrados[0][0].id]
@@ -221,7 +222,7 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
         tienda.registrar_demanda(ctx, "sin_stock", ctx.consulta, producto_id=encontrados[0][0].id)
         respuesta += "\nAhora mismo están agotados." + _alternativas_texto(ctx, encontrados[0][0])
     else:
-        respuesta += "\n¿Cuál le interesa? Puede decirme, por ejemplo, «quiero dos del primero»."
+        respuesta += '\n¿Cuál le interesa? Puede decirme, por ejemplo, "quiero dos del primero".'
     return respuesta
 
 
@@ -257,10 +258,10 @@ def _agregar(ctx: Contexto, texto: str) -> str:
                 return f'Lo siento, no tenemos "{palabras}" en el catálogo. ¿Busca algo parecido?'
             if len(encontrados) > 1 and fold(encontrados[0][0].nombre) != palabras:
                 lista = _listar(ctx, encontrados)
-                return f"Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, «el primero»)"
+                return f'Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, "el primero")'
             producto = encontrados[0][0]
     if producto is None:
-        return "¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista («el segundo»)."
+        return '¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista ("el segundo").'
     cantidad = intents.cantidad(texto) or 1
     return _poner(ctx, producto, cantidad, sumar=True)
 

@@ -7,6 +7,7 @@ agent says and does is always what the database holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from agente_vendedor.clientes.schemas import ClienteCreate
 from agente_vendedor.core.errors import AppError
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag import service as rag_service
+from agente_vendedor.rag import text as rag_text
 from agente_vendedor.rag.runtime import Rag
 from agente_vendedor.ventas import service as ventas_service
 from agente_vendedor.ventas.models import Venta
@@ -89,7 +91,23 @@ def buscar(ctx: Contexto, texto: str, *, limit: int = MAX_MOSTRADOS) -> list[tup
     if ctx.rag is None:
         return []
     resultados = rag_service.search_productos(session=ctx.session, rag=ctx.rag, q=texto, limit=limit, modo="lexico")
-    return [(r.item, r.score) for r in resultados]
+    terminos = [t for t in rag_text.analyze(texto).all_terms if len(t) >= 3 or t.isdigit()]
+    return [(r.item, r.score) for r in resultados if _relevante(r.item, terminos)]
+
+
+def _relevante(producto: Producto, terminos: list[str]) -> bool:
+    """Full-text search also returns trigram look-alikes: keep a product only if a word (or a close typo) is in it."""
+    if not terminos:
+        return True
+    palabras = rag_text.tokens(f"{producto.nombre} {producto.categoria or ''} {producto.descripcion or ''}")
+    for termino in terminos:
+        raiz = rag_text.singular(termino)
+        for palabra in palabras:
+            if palabra.startswith(raiz) or (
+                len(raiz) >= 5 and SequenceMatcher(None, raiz, rag_text.singular(palabra)).ratio() >= 0.8
+            ):
+                return True
+    return False
 
 
 def parecidos(ctx: Contexto, texto: str, *, excluir: set[int] | None = None, limit: int = 3) -> list[Producto]:
