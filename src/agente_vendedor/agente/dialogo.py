@@ -210,9 +210,12 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
         if categorias:
             respuesta += " Trabajamos estas categorías: " + ", ".join(categorias) + ". ¿Le interesa alguna?"
         return respuesta
-    if len(encontrados) == 1 and intencion in (Intencion.PRECIO, Intencion.STOCK):
-        ctx.estado.mostrados = [encontrados[0][0].id]
-        return _describir(ctx, encontrados[0][0], intencion)
+    if intencion in (Intencion.PRECIO, Intencion.STOCK):
+        ids = [p.id for p, _ in encontrados]
+        elegido = encontrados[0][0] if len(encontrados) == 1 else _por_nombre_en(ctx, palabras, ids)
+        if elegido is not None:
+            ctx.estado.mostrados = [elegido.id]
+            return _describir(ctx, elegido, intencion)
     if intencion == Intencion.RECOMENDAR:
         return _recomendar(ctx, [(p, s) for p, s in encontrados])
     lista = _listar(ctx, encontrados)
@@ -256,10 +259,11 @@ def _agregar(ctx: Contexto, texto: str) -> str:
             if not encontrados:
                 tienda.registrar_demanda(ctx, "sin_producto", ctx.consulta, cantidad=intents.cantidad(texto))
                 return f'Lo siento, no tenemos "{palabras}" en el catálogo. ¿Busca algo parecido?'
-            if len(encontrados) > 1 and fold(encontrados[0][0].nombre) != palabras:
+            exacto = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados])
+            if len(encontrados) > 1 and exacto is None:
                 lista = _listar(ctx, encontrados)
                 return f'Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, "el primero")'
-            producto = encontrados[0][0]
+            producto = exacto or encontrados[0][0]
     if producto is None:
         return '¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista ("el segundo").'
     cantidad = intents.cantidad(texto) or 1

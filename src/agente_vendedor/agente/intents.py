@@ -84,7 +84,8 @@ _RECHAZO = re.compile(
     r"instrucciones (del|de) sistema|system prompt|prompt|eres ahora|actua como|modo desarrollador|"
     r"datos de (otro|otros|los) cliente|(?<!mi )(email|correo|telefono|direccion|datos) (de|del) (?!contacto)[a-z]+|"
     r"lista de clientes|clientes (tienen|hay)|quien (ha )?compr|"
-    r"pedidos de otr|base de datos|contrasena|password|token|sql|select \*|drop table|administrador"
+    r"pedidos de otr|base de datos|contrasena|password|token|\bsql\b|select .*from|drop table|delete from|insert into|"
+    r"administrador"
 )
 _CONFIRMAR = re.compile(
     r"^(si|sip|vale|ok|okay|de acuerdo|correcto|adelante|perfecto|claro)\b|\bconfirm\w*|\bhaz el pedido|"
@@ -120,7 +121,8 @@ FILLER = frozenset(
     del de la el los las un una unos unas por favor gracias mas y o tambien otro otra favor sobre ver mirar
     tengo puedo podria podrias puede saber info informacion ese esa este esta eso esos esas es son para mi
     modelo modelos producto productos articulo articulos tienda catalogo opciones opcion tipo tipos barato
-    baratos barata caro mejor bueno buena algo cosa cosas""".split()
+    baratos barata caro mejor bueno buena algo cosa cosas me lo le quita quitame quitar elimina eliminar saca
+    sacame borra borrar cancela mejor sean sea cambia cambialo pon carrito cesta hazme haz reserva vez solo""".split()
 )
 
 
@@ -172,9 +174,12 @@ def cantidad(texto: str) -> int | None:
         value = int(match.group(1))
         if value > 0 and not _ordinal_digit(norm, match.start()):
             return value
-    for word in norm.split():
+    words = norm.split()
+    for word in words:
         if word in NUMEROS and word not in {"un", "una", "uno"}:
             return NUMEROS[word]
+    if any(word in {"un", "una", "uno"} for word in words):
+        return 1
     return None
 
 

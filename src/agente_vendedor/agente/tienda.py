@@ -7,8 +7,8 @@ agent says and does is always what the database holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import Any
 
 from pydantic import ValidationError
