@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from agente_vendedor import __version__
+from agente_vendedor.agente import llm as agente_llm
 from agente_vendedor.agente.router import router as agente_router
 from agente_vendedor.agente.router import staff_router as agente_staff_router
 from agente_vendedor.auth.dependencies import require_staff
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rag = Rag(settings, app.state.session_factory)
     rag.install()
     app.state.rag = rag
+    app.state.agente_llm = agente_llm.crear(settings)
 
     install_error_handlers(app)
     app.add_middleware(

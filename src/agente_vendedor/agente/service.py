@@ -34,7 +34,7 @@ from agente_vendedor.agente.schemas import (
 )
 from agente_vendedor.agente.tienda import Contexto, Respuesta
 from agente_vendedor.core.db import utcnow
-from agente_vendedor.core.metrics import RAG_LATENCY
+from agente_vendedor.core.metrics import LLM_CALLS, RAG_LATENCY
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag.runtime import Rag
@@ -185,6 +185,7 @@ def _generar(ctx: Contexto, texto: str, llm: Generador | None) -> Respuesta:
             return respuesta
         except Exception:
             logger.warning("llm_fallback", chat_id=ctx.conversacion.chat_id, exc_info=True)
+            LLM_CALLS.labels("fallback").inc()
             savepoint.rollback()
             ctx.estado = EstadoDialogo.load(antes)
             ctx.conversacion.requiere_humano = requiere
