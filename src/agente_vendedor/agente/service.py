@@ -199,6 +199,7 @@ def query(*, session: Session, rag: Rag | None, chat_id: str, texto: str, llm: G
     with RAG_LATENCY.time():
         conversacion = _bloquear(session, chat_id)
         _guardar_mensaje(session, conversacion, "cliente", texto)
+        session.flush()
         estado = EstadoDialogo.load(conversacion.estado_json)
         if not conversacion.ia_activa:
             session.flush()
