@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from agente_vendedor import __version__
 from agente_vendedor.agente import llm as agente_llm
+from agente_vendedor.agente.router import exportar_router as agente_exportar_router
 from agente_vendedor.agente.router import router as agente_router
 from agente_vendedor.agente.router import staff_router as agente_staff_router
 from agente_vendedor.auth.dependencies import require_staff
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ventas_clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(agente_router, responses=ERROR_RESPONSES)
     app.include_router(agente_staff_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(agente_exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -134,3 +136,26 @@ def test_unmet_demand_groups_lost_sales_and_lists_abandoned_carts(
     assert carrito["chat_id"] == "d2" and carrito["unidades"] == 3 and carrito["total"] == "179.70"
     reciente = client.get("/rag/demanda-insatisfecha").json()
     assert reciente["carritos_abandonados"] == []
+
+
+def test_conversations_export_as_csv_and_json(
+    client: TestClient, anon_client: TestClient, catalogo: dict[str, int]
+) -> None:
+    Chat(anon_client, "exp-1")("¿tienen taladros?")
+    Chat(anon_client, "exp-2")('=HYPERLINK("http://x")')
+    csv_resp = client.get("/exportar/conversaciones")
+    assert csv_resp.status_code == 200 and csv_resp.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv_resp.headers["content-disposition"]
+    filas = list(csv.DictReader(io.StringIO(csv_resp.content.decode("utf-8-sig"))))
+    assert [(f["chat_id"], f["rol"]) for f in filas] == [
+        ("exp-1", "cliente"),
+        ("exp-1", "agente"),
+        ("exp-2", "cliente"),
+        ("exp-2", "agente"),
+    ]
+    assert filas[2]["texto"].startswith("'=")
+    datos = client.get("/exportar/conversaciones", params={"formato": "json"}).json()
+    assert len(datos) == 4 and datos[0]["texto"] == "¿tienen taladros?"
+    vacio = client.get("/exportar/conversaciones", params={"formato": "json", "fecha_desde": "2999-01-01T00:00:00Z"})
+    assert vacio.json() == []
+    assert anon_client.get("/exportar/conversaciones").status_code == 401
