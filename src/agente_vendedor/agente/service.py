@@ -71,7 +71,7 @@ def _bloquear(session: Session, chat_id: str) -> Conversacion:
     )
     if getattr(touched, "rowcount", 0) == 0:
         try:
-            with session.begin_nested():
+            with tienda.savepoint(session):
                 session.add(Conversacion(chat_id=chat_id, fecha_inicio=ahora, fecha_actualizacion=ahora))
                 session.flush()
         except IntegrityError:
@@ -178,15 +178,12 @@ def _generar(ctx: Contexto, texto: str, llm: Generador | None) -> Respuesta:
         )[:-1]
         antes = ctx.estado.dump()
         requiere = ctx.conversacion.requiere_humano
-        savepoint = ctx.session.begin_nested()
         try:
-            respuesta = llm.responder(ctx, texto, historial)
-            savepoint.commit()
-            return respuesta
+            with tienda.savepoint(ctx.session):
+                return llm.responder(ctx, texto, historial)
         except Exception:
             logger.warning("llm_fallback", chat_id=ctx.conversacion.chat_id, exc_info=True)
             LLM_CALLS.labels("fallback").inc()
-            savepoint.rollback()
             ctx.estado = EstadoDialogo.load(antes)
             ctx.conversacion.requiere_humano = requiere
             ctx.fuentes.clear()

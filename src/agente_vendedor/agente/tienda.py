@@ -6,6 +6,8 @@ agent says and does is always what the database holds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
@@ -24,6 +26,7 @@ from agente_vendedor.core.errors import AppError
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag import text as rag_text
+from agente_vendedor.rag.outbox import PENDING_FLAG
 from agente_vendedor.rag.runtime import Rag
 from agente_vendedor.ventas import service as ventas_service
 from agente_vendedor.ventas.models import Venta
@@ -76,6 +79,24 @@ class LineaVista:
 def euros(value: Decimal) -> str:
     """A price as the replies write it: `59.90 €`."""
     return f"{value.quantize(CENT)} €"
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT whose release does not run the search index's after-commit hook.
+
+    SQLAlchemy emits `after_commit` when a nested transaction is released too; the index hook would then
+    process the outbox from another connection while this request still holds SQLite's write lock (a 10 s
+    wait, then failure). The pending flag is set aside during the release and restored for the real commit.
+    """
+    with session.begin_nested() as nested:
+        yield
+        pendiente = session.info.pop(PENDING_FLAG, None)
+        try:
+            nested.commit()
+        finally:
+            if pendiente is not None:
+                session.info[PENDING_FLAG] = pendiente
 
 
 def producto_activo(ctx: Contexto, producto_id: int) -> Producto | None:
@@ -194,8 +215,8 @@ def registrar_cliente(ctx: Contexto, nombre: str | None, email: str | None, tele
     except ValidationError:
         return "datos_invalidos"
     try:
-        with ctx.session.begin_nested():
-            cliente = clientes_service.create(session=ctx.session, datos=datos)
+        # The e-mail check runs before any write, so a refusal leaves nothing to roll back.
+        cliente = clientes_service.create(session=ctx.session, datos=datos)
     except AppError:
         return "datos_invalidos"
     _vincular(ctx, cliente.id)
@@ -221,7 +242,7 @@ def confirmar_pedido(ctx: Contexto) -> tuple[Venta | None, str | None]:
     clave = f"agente:{ctx.conversacion.id}:{estado.version_carrito}"
     try:
         # A savepoint: a refused order (stock sold meanwhile) leaves the chat's own writes intact.
-        with ctx.session.begin_nested():
+        with savepoint(ctx.session):
             venta, _creada = ventas_service.create(
                 session=ctx.session, datos=datos, usuario=f"agente:{ctx.conversacion.chat_id}"[:100], clave=clave
             )
