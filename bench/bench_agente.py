@@ -44,7 +44,7 @@ def guion(n: int, rng: random.Random) -> list[str]:
     """The customer's messages of one whole sale."""
     return [
         "Hola",
-        "¿tienen taladros?",
+        "¿tienen el taladro percutor 750W?",
         "quiero dos del primero",
         "¿cuánto cuesta el segundo?",
         "mejor tres",
