@@ -88,7 +88,7 @@ def test_requests_carry_the_system_prompt_tools_and_tool_results(
     con_llm(servidor)
     respuesta = Chat(anon_client, "llm-1")("¿tienen taladros?")
     primera, segunda = servidor.peticiones
-    assert primera["model"] == "modelo-prueba"
+    assert primera["model"] == "modelo-prueba" and primera["max_tokens"] == 600
     assert primera["messages"][0] == {"role": "system", "content": SYSTEM_PROMPT}
     assert primera["messages"][-1] == {"role": "user", "content": "¿tienen taladros?"}
     assert {t["function"]["name"] for t in primera["tools"]} == {

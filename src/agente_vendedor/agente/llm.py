@@ -19,6 +19,7 @@ from agente_vendedor.core.config import Settings
 from agente_vendedor.core.metrics import LLM_CALLS
 
 MAX_RONDAS = 5
+MAX_TOKENS = 600
 
 SYSTEM_PROMPT = """Eres el asistente de ventas de una tienda online y respondes siempre en español, con brevedad.
 Reglas que no puedes saltarte:
@@ -254,6 +255,7 @@ class LLMGenerador:
                     messages=mensajes,  # type: ignore[arg-type]
                     tools=TOOLS,  # type: ignore[arg-type]
                     temperature=0.2,
+                    max_tokens=MAX_TOKENS,
                 )
                 mensaje = completion.choices[0].message
                 llamadas = [c for c in (mensaje.tool_calls or []) if c.type == "function"]
