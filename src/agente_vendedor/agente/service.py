@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agente_vendedor.agente import dialogo, guard, tienda
+from agente_vendedor.agente import dialogo, guard, intents, tienda
 from agente_vendedor.agente.exceptions import ConversacionNoEncontrada
 from agente_vendedor.agente.intents import Intencion
 from agente_vendedor.agente.memoria import EstadoDialogo
@@ -164,8 +164,13 @@ def _estado(conversacion: Conversacion) -> EstadoConversacion:
 
 
 def _generar(ctx: Contexto, texto: str, llm: Generador | None) -> Respuesta:
-    """The LLM when configured, inside a savepoint so a failed attempt leaves no trace; else the offline engine."""
-    if llm is not None:
+    """The LLM when configured, inside a savepoint so a failed attempt leaves no trace; else the offline engine.
+
+    Refusals (discounts, other customers' data, injections) and requests for a person are policy, not
+    conversation: the offline engine answers them even in LLM mode, so no prompt can talk the model round.
+    """
+    politica = intents.detectar(texto, esperando=ctx.estado.paso) in (Intencion.RECHAZO, Intencion.HUMANO)
+    if llm is not None and not politica:
         historial = list(
             reversed(
                 ctx.session.scalars(
