@@ -354,3 +354,12 @@ def test_goodbye_keeps_the_cart_for_later(anon_client: TestClient, catalogo: dic
     _comprar_taladros(chat)
     respuesta = chat("gracias, adiós")
     assert respuesta["intencion"] == "despedida" and respuesta["carrito"]["unidades"] == 2
+
+
+def test_yes_to_an_offer_adds_the_product(anon_client: TestClient, catalogo: dict[str, int]) -> None:
+    chat = Chat(anon_client, "si-a-la-oferta")
+    chat("¿cuánto cuesta la cafetera italiana?")
+    [linea] = chat("sí")["carrito"]["lineas"]
+    assert linea["nombre"] == "Cafetera italiana 6 tazas" and linea["cantidad"] == 1
+    chat("¿tienen martillos?")
+    assert chat("vale")["carrito"]["unidades"] == 1  # a list is not an offer of one product

@@ -185,7 +185,14 @@ def _describir(ctx: Contexto, producto: Producto, intencion: Intencion) -> str:
         texto += _alternativas_texto(ctx, producto)
     else:
         texto += " ¿Quiere que se lo añada al carrito?"
+        _ofrecer(ctx)
     return texto
+
+
+def _ofrecer(ctx: Contexto) -> None:
+    """Remember that a product was offered, so a plain "sí" adds it (unless a sale step is pending)."""
+    if ctx.estado.paso is None:
+        ctx.estado.paso = "ofrecido"
 
 
 def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
@@ -241,10 +248,12 @@ def _recomendar(ctx: Contexto, candidatos: Sequence[tuple[Producto, float | None
     ctx.mencionar(producto.id, score)
     ctx.estado.mostrados = [p.id for p, _ in disponibles]
     ctx.estado.foco = producto.id
-    return (
+    respuesta = (
         f"Le recomiendo «{producto.nombre}»: {euros(producto.precio)}, {_stock_texto(producto)}. "
         "Es la opción disponible que mejor encaja con lo que busca. ¿Se lo añado al carrito?"
     )
+    _ofrecer(ctx)
+    return respuesta
 
 
 def _agregar(ctx: Contexto, texto: str) -> str:
@@ -397,6 +406,8 @@ HANDLERS: dict[Intencion, Callable[[Contexto, str], str]] = {
 def responder(ctx: Contexto, texto: str) -> Respuesta:
     """Answer one customer message, updating the chat's state and the database through `tienda`."""
     intencion = intents.detectar(texto, esperando=ctx.estado.paso)
+    if ctx.estado.paso == "ofrecido":
+        ctx.estado.paso = None  # the offer holds for one reply only
     handler = HANDLERS.get(intencion)
     if handler is not None:
         respuesta = handler(ctx, texto)

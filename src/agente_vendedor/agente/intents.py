@@ -122,7 +122,8 @@ FILLER = frozenset(
     tengo puedo podria podrias puede saber info informacion ese esa este esta eso esos esas es son para mi
     modelo modelos producto productos articulo articulos tienda catalogo opciones opcion tipo tipos barato
     baratos barata caro mejor bueno buena algo cosa cosas me lo le quita quitame quitar elimina eliminar saca
-    sacame borra borrar cancela mejor sean sea cambia cambialo pon carrito cesta hazme haz reserva vez solo""".split()
+    sacame borra borrar cancela mejor sean sea cambia cambialo pon carrito cesta hazme haz reserva vez solo si sip
+    vale ok claro perfecto adelante anadelo anademelo""".split()
 )
 
 
@@ -244,6 +245,8 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.CONFIRMAR
     if re.search(r"\bconfirm", norm):
         return Intencion.CONFIRMAR
+    if esperando == "ofrecido" and _CONFIRMAR.search(norm) and not re.search(r"\bno\b", norm):
+        return Intencion.AGREGAR  # "sí" to "¿se lo añado al carrito?"
     if _QUITAR.search(norm):
         return Intencion.QUITAR
     if _CORREGIR.search(norm) and cantidad(texto) is not None:
