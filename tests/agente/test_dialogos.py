@@ -363,3 +363,19 @@ def test_yes_to_an_offer_adds_the_product(anon_client: TestClient, catalogo: dic
     assert linea["nombre"] == "Cafetera italiana 6 tazas" and linea["cantidad"] == 1
     chat("¿tienen martillos?")
     assert chat("vale")["carrito"]["unidades"] == 1  # a list is not an offer of one product
+
+
+def test_an_ambiguous_product_is_asked_about_not_guessed(anon_client: TestClient, catalogo: dict[str, int]) -> None:
+    chat = Chat(anon_client, "ambiguo")
+    respuesta = chat("quiero un taladro")
+    assert respuesta["carrito"] is None and len(respuesta["fuentes"]) >= 2
+    [linea] = chat("quiero el segundo")["carrito"]["lineas"]
+    assert linea["nombre"] == respuesta["fuentes"][1]["nombre"]
+
+
+def test_choosing_from_the_options_keeps_the_quantity_asked(anon_client: TestClient, catalogo: dict[str, int]) -> None:
+    chat = Chat(anon_client, "eligiendo")
+    opciones = chat("quiero dos cafeteras")["fuentes"]
+    assert chat.ultima["carrito"] is None and len(opciones) >= 2
+    [linea] = chat("la segunda")["carrito"]["lineas"]
+    assert (linea["nombre"], linea["cantidad"]) == (opciones[1]["nombre"], 2)

@@ -117,15 +117,16 @@ def _referido(ctx: Contexto, texto: str, *, en_carrito: bool = False) -> Product
 
 
 def _por_nombre_en(ctx: Contexto, palabras: str, ids: Sequence[int]) -> Producto | None:
-    """A product among `ids` whose name contains every given word (singular or plural)."""
+    """The only product among `ids` whose name contains every given word (singular or plural); None if 0 or 2+."""
     words = [w.rstrip("s") for w in palabras.split() if len(w) > 2]
     if not words:
         return None
+    encontrados = []
     for producto_id in ids:
         producto = tienda.producto_activo(ctx, producto_id)
         if producto is not None and all(w in fold(producto.nombre) for w in words):
-            return producto
-    return None
+            encontrados.append(producto)
+    return encontrados[0] if len(encontrados) == 1 else None
 
 
 def _siguiente_paso(ctx: Contexto) -> str:
@@ -271,11 +272,15 @@ def _agregar(ctx: Contexto, texto: str) -> str:
             exacto = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados])
             if len(encontrados) > 1 and exacto is None:
                 lista = _listar(ctx, encontrados)
+                if ctx.estado.paso is None:
+                    ctx.estado.paso = "eligiendo"
+                    ctx.estado.cantidad_pendiente = intents.cantidad(texto)
                 return f'Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, "el primero")'
             producto = exacto or encontrados[0][0]
     if producto is None:
         return '¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista ("el segundo").'
-    cantidad = intents.cantidad(texto) or 1
+    cantidad = intents.cantidad(texto) or ctx.estado.cantidad_pendiente or 1
+    ctx.estado.cantidad_pendiente = None
     return _poner(ctx, producto, cantidad, sumar=True)
 
 
@@ -406,8 +411,10 @@ HANDLERS: dict[Intencion, Callable[[Contexto, str], str]] = {
 def responder(ctx: Contexto, texto: str) -> Respuesta:
     """Answer one customer message, updating the chat's state and the database through `tienda`."""
     intencion = intents.detectar(texto, esperando=ctx.estado.paso)
-    if ctx.estado.paso == "ofrecido":
-        ctx.estado.paso = None  # the offer holds for one reply only
+    if ctx.estado.paso in ("ofrecido", "eligiendo"):
+        ctx.estado.paso = None  # an offer or a choice holds for one reply only
+        if intencion != Intencion.AGREGAR:
+            ctx.estado.cantidad_pendiente = None
     handler = HANDLERS.get(intencion)
     if handler is not None:
         respuesta = handler(ctx, texto)

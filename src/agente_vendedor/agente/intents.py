@@ -245,6 +245,8 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.CONFIRMAR
     if re.search(r"\bconfirm", norm):
         return Intencion.CONFIRMAR
+    if esperando == "eligiendo" and (ordinal(texto) is not None or atributo(texto)) and not _PRECIO.search(norm):
+        return Intencion.AGREGAR  # "el segundo" after "¿cuál de ellas quiere?"
     if esperando == "ofrecido" and _CONFIRMAR.search(norm) and not re.search(r"\bno\b", norm):
         return Intencion.AGREGAR  # "sí" to "¿se lo añado al carrito?"
     if _QUITAR.search(norm):

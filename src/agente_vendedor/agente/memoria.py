@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-Paso = Literal["datos_cliente", "confirmacion", "ofrecido"]
+Paso = Literal["datos_cliente", "confirmacion", "ofrecido", "eligiendo"]
 
 
 class LineaCarrito(BaseModel):
@@ -28,6 +28,7 @@ class EstadoDialogo(BaseModel):
     email: str | None = None
     telefono: str | None = None
     cliente_id: int | None = None
+    cantidad_pendiente: int | None = None
     ultima_venta_id: int | None = None
     turno: int = 0
 
