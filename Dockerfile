@@ -24,7 +24,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     EXPORT_DIRECTORY=/app/exports
 # pg_dump/pg_restore for `agente-vendedor backup|restore` against PostgreSQL.
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends postgresql-client \
+    && apt-get install --yes --no-install-recommends postgresql-client sqlite3 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 agente \
     && useradd --system --uid 10001 --gid agente --home-dir /app --shell /usr/sbin/nologin agente \

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, close_all_sessions
 
 from agente_vendedor.auth.models import Usuario
 from agente_vendedor.core import migrate
@@ -109,6 +109,7 @@ def app(settings: Settings) -> FastAPI:
 
 def _wipe(app: FastAPI) -> None:
     """Empty every table so each test starts from a clean, migrated database."""
+    close_all_sessions()  # a test's open session would hold locks that TRUNCATE waits for on PostgreSQL
     engine = app.state.engine
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as connection:

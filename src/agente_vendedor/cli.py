@@ -1,9 +1,9 @@
-"""The `agente-vendedor` command line: serve, migrate, seed-demo, reindex, users, backup and restore."""
+"""The `agente-vendedor` command line: serve, migrate, seed-demo, reindex, users, import, export, backups."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 import uvicorn
@@ -307,6 +307,97 @@ def reindex(
     finally:
         engine.dispose()
     console.print(f"[green]Índice reconstruido[/green] con el modelo {rag.model_name}")
+
+
+@app.command()
+def exportar(
+    entidad: Annotated[
+        Literal["clientes", "productos", "ventas", "conversaciones"],
+        typer.Argument(help="clientes, productos, ventas o conversaciones"),
+    ],
+    salida: Annotated[Path, typer.Option("--salida", "-o", help="Archivo destino (se escribe de forma atómica)")],
+    formato: Annotated[
+        Literal["csv", "json", "ndjson", "excel"], typer.Option(help="csv, json, ndjson o excel")
+    ] = "csv",
+    fecha_desde: Annotated[str | None, typer.Option(help="Desde (incluida), ISO 8601; sin zona = UTC")] = None,
+    fecha_hasta: Annotated[str | None, typer.Option(help="Hasta (incluida), ISO 8601; sin zona = UTC")] = None,
+    activo: Annotated[bool | None, typer.Option("--activo/--inactivo", help="Solo activos o solo inactivos")] = None,
+    categoria: Annotated[str | None, typer.Option(help="productos: categoría exacta")] = None,
+    estado: Annotated[str | None, typer.Option(help="ventas: estado exacto")] = None,
+    cliente_id: Annotated[int | None, typer.Option(help="ventas y conversaciones: solo los de este cliente")] = None,
+    separador: Annotated[str, typer.Option(help="CSV: ',' o ';'")] = ",",
+    bom: Annotated[bool, typer.Option(help="CSV: BOM UTF-8 para Excel")] = False,
+    sin_limite: Annotated[bool, typer.Option(help="Ignorar MAX_EXPORT_RECORDS")] = False,
+) -> None:
+    """Exporta clientes, productos, ventas o conversaciones a un archivo, con barra de progreso."""
+    from pydantic import ValidationError
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from agente_vendedor.core.errors import AppError, validation_errors
+    from agente_vendedor.exportar import service as export_service
+    from agente_vendedor.exportar.schemas import (
+        FiltrosClientes,
+        FiltrosConversaciones,
+        FiltrosProductos,
+        FiltrosVentas,
+    )
+
+    models: dict[str, Any] = {
+        "clientes": FiltrosClientes,
+        "productos": FiltrosProductos,
+        "ventas": FiltrosVentas,
+        "conversaciones": FiltrosConversaciones,
+    }
+    values: dict[str, Any] = {"formato": formato, "separador": separador, "bom": bom}
+    given = {
+        "fecha_desde": fecha_desde,
+        "fecha_hasta": fecha_hasta,
+        "activo": activo,
+        "categoria": categoria,
+        "estado": estado,
+        "cliente_id": cliente_id,
+    }
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name not in models[entidad].model_fields:
+            console.print(f"[red]La opción --{name.replace('_', '-')} no se aplica a {entidad}[/red]")
+            raise typer.Exit(code=2)
+        values[name] = value
+    try:
+        filtros = models[entidad].model_validate(values)
+    except ValidationError as exc:
+        for error in validation_errors(exc.errors()):
+            console.print(f"[red]'{error.campo}' {error.mensaje}[/red]")
+        raise typer.Exit(code=2) from exc
+
+    settings = get_settings()
+    engine = create_db_engine(settings.sqlalchemy_url)
+    try:
+        consulta = export_service.build(entidad=entidad, filtros=filtros)
+        with create_session_factory(engine)() as session:
+            total = export_service.count(session=session, consulta=consulta)
+        maximo = 2**62 if sin_limite else settings.MAX_EXPORT_RECORDS
+        export_service.check_limit(total=total, maximo=maximo, formato=filtros.formato)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(f"Exportando {entidad}", total=total)
+            resultado = export_service.write_file(
+                engine=engine,
+                consulta=consulta,
+                destino=salida,
+                usuario="cli",
+                on_rows=lambda n: progress.advance(task, n),
+            )
+    except AppError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    finally:
+        engine.dispose()
+    console.print(
+        f"[green]{resultado.filas} registros exportados[/green] a {salida} "
+        f"({resultado.bytes} bytes, {resultado.duracion_ms / 1000:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,9 @@ from fastapi.staticfiles import StaticFiles
 
 from agente_vendedor import __version__
 from agente_vendedor.agente import llm as agente_llm
-from agente_vendedor.agente.router import exportar_router as agente_exportar_router
 from agente_vendedor.agente.router import router as agente_router
 from agente_vendedor.agente.router import staff_router as agente_staff_router
-from agente_vendedor.auth.dependencies import require_staff
+from agente_vendedor.auth.dependencies import require_admin, require_staff
 from agente_vendedor.auth.router import auth_router, usuarios_router
 from agente_vendedor.clientes.router import router as clientes_router
 from agente_vendedor.core import models  # noqa: F401  (every mapper must be known before the first query)
@@ -35,6 +34,7 @@ from agente_vendedor.core.metrics import MetricsMiddleware, instrument_engine, r
 from agente_vendedor.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
+from agente_vendedor.exportar.router import router as exportar_router
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.router import router as productos_router
 from agente_vendedor.rag.runtime import Rag
@@ -56,6 +56,7 @@ Todos los errores tienen la forma `{"detail": "<mensaje en español>", "code": "
 SWAGGER_STATIC = Path(fastapi_offline.__file__).parent / "static"
 AUTH_ERRORS = error_responses((401, "Falta el token o no es válido"), (403, "Rol insuficiente"))
 STAFF = [Depends(require_staff)]
+ADMIN = [Depends(require_admin)]
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -161,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ventas_clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(agente_router, responses=ERROR_RESPONSES)
     app.include_router(agente_staff_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
-    app.include_router(agente_exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=ADMIN)
     return app
 
 

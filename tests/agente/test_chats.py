@@ -138,7 +138,7 @@ def test_unmet_demand_groups_lost_sales_and_lists_abandoned_carts(
     assert reciente["carritos_abandonados"] == []
 
 
-def test_conversations_export_as_csv_and_json(
+def test_conversations_export_through_the_export_machinery(
     client: TestClient, anon_client: TestClient, catalogo: dict[str, int]
 ) -> None:
     Chat(anon_client, "exp-1")("¿tienen taladros?")
@@ -146,6 +146,7 @@ def test_conversations_export_as_csv_and_json(
     csv_resp = client.get("/exportar/conversaciones")
     assert csv_resp.status_code == 200 and csv_resp.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv_resp.headers["content-disposition"]
+    assert csv_resp.headers["X-Total-Count"] == "4"
     filas = list(csv.DictReader(io.StringIO(csv_resp.content.decode("utf-8-sig"))))
     assert [(f["chat_id"], f["rol"]) for f in filas] == [
         ("exp-1", "cliente"),
@@ -153,9 +154,11 @@ def test_conversations_export_as_csv_and_json(
         ("exp-2", "cliente"),
         ("exp-2", "agente"),
     ]
-    assert filas[2]["texto"].startswith("'=")
-    datos = client.get("/exportar/conversaciones", params={"formato": "json"}).json()
-    assert len(datos) == 4 and datos[0]["texto"] == "¿tienen taladros?"
+    assert not filas[2]["texto"].startswith("=")  # neutralised for spreadsheets
+    datos = client.get("/exportar/conversaciones", params={"formato": "json", "chat_id": "exp-1"}).json()
+    assert [d["texto"] for d in datos][0] == "¿tienen taladros?" and len(datos) == 2
     vacio = client.get("/exportar/conversaciones", params={"formato": "json", "fecha_desde": "2999-01-01T00:00:00Z"})
     assert vacio.json() == []
+    historial = client.get("/exportar/historial").json()
+    assert historial[0]["entidad"] == "conversaciones"
     assert anon_client.get("/exportar/conversaciones").status_code == 401

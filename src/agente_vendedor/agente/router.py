@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
 
-from agente_vendedor.agente import exportar, service
+from agente_vendedor.agente import service
 from agente_vendedor.agente.dependencies import LlmDep, limitar_rag
 from agente_vendedor.agente.schemas import (
     CHAT_ID_PATTERN,
@@ -23,7 +22,7 @@ from agente_vendedor.agente.schemas import (
     RAGResponse,
 )
 from agente_vendedor.auth.dependencies import actor
-from agente_vendedor.core.db import SessionDep, utcnow
+from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import Limit, Skip
 from agente_vendedor.core.routing import DbRoute
@@ -114,34 +113,4 @@ def demanda_insatisfecha(
         fecha_hasta=fecha_hasta,
         abandono_horas=abandono_horas,
         limit=limit,
-    )
-
-
-exportar_router = APIRouter(prefix="/exportar", tags=["exportar"], route_class=DbRoute)
-
-
-@exportar_router.get(
-    "/conversaciones",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}, "description": "Mensajes de los chats"}},
-)
-def exportar_conversaciones(
-    request: Request,
-    formato: Literal["csv", "json"] = "csv",
-    fecha_desde: Annotated[datetime | None, Query(description="Mensajes desde (ISO 8601)")] = None,
-    fecha_hasta: Annotated[datetime | None, Query(description="Mensajes hasta (ISO 8601)")] = None,
-) -> StreamingResponse:
-    """Exporta los mensajes de todas las conversaciones (una fila por mensaje), en streaming."""
-    settings = request.app.state.settings
-    cuerpo = exportar.stream(
-        factory=request.app.state.session_factory,
-        formato=formato,
-        fecha_desde=fecha_desde,
-        fecha_hasta=fecha_hasta,
-        limite=settings.MAX_EXPORT_RECORDS,
-    )
-    media = "text/csv; charset=utf-8" if formato == "csv" else "application/json"
-    nombre = f"conversaciones-{utcnow():%Y%m%d-%H%M%S}.{formato}"
-    return StreamingResponse(
-        cuerpo, media_type=media, headers={"Content-Disposition": f'attachment; filename="{nombre}"'}
     )

@@ -150,6 +150,8 @@ def _spanish_message(error: dict[str, Any]) -> str:
     template = _MESSAGES.get(kind)
     if template is None:
         return "valor no válido"
+    if "expected" in ctx:  # pydantic joins the choices with an English "or"
+        ctx = {**ctx, "expected": str(ctx["expected"]).replace(" or ", " o ")}
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):

@@ -1,7 +1,7 @@
 """usuarios: personal con rol y contraseña argon2
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-26 21:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from agente_vendedor.core.db import UTCDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

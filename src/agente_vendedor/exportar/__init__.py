@@ -1,0 +1,1 @@
+"""CSV Exporter: clientes, productos and ventas as CSV, JSON/NDJSON and Excel, streamed in constant memory."""
