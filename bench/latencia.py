@@ -327,6 +327,8 @@ def main() -> None:
                     response = client.get("/productos/buscar", params=params)
                     times.append((time.perf_counter() - t0) * 1000)
                     response.raise_for_status()
+                slowest = sorted(zip(times, plan, strict=True), key=lambda pair: -pair[0])[:3]
+                print("  más lentas:", ", ".join(f"{p['q']!r} {t:.0f} ms" for t, p in slowest))
                 print(
                     f"{label:<10} n={len(times)} p50 {percentile(times, 50):.1f} ms  p95 {percentile(times, 95):.1f} ms"
                     f"  p99 {percentile(times, 99):.1f} ms  media {statistics.fmean(times):.1f} ms"

@@ -25,6 +25,7 @@ from agente_vendedor.demo.service import demo_data
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.rag import service as rag_service
+from agente_vendedor.rag import text as rag_text
 from agente_vendedor.rag.runtime import Rag
 
 HERE = Path(__file__).parent
@@ -80,7 +81,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="Base de datos vacía (por defecto, un SQLite temporal)")
     parser.add_argument("--detalle", action="store_true", help="Mostrar las consultas falladas")
+    parser.add_argument("--sin-sinonimos", action="store_true", help="Desactivar el mapa de sinónimos (ablación)")
     args = parser.parse_args()
+    if args.sin_sinonimos:
+        rag_text._synonym_lookup = lambda: {}  # type: ignore[assignment]
 
     folder = Path(tempfile.mkdtemp(prefix="rag-eval-"))
     url = args.database_url or f"sqlite:///{folder / 'eval.db'}"

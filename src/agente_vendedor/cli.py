@@ -257,6 +257,11 @@ def serve(
     if settings.DEMO_DATA:
         _seed(only_if_empty=True)
     _ensure_admin()
+    if workers > 1 and not settings.CHROMA_HOST:
+        console.print(
+            "[yellow]Con varios procesos use un servidor Chroma (`chroma run`) y CHROMA_HOST/CHROMA_PORT: "
+            "el índice embebido no admite escritores concurrentes.[/yellow]"
+        )
     console.print(f"API en http://{host}:{port} — documentación en http://{host}:{port}/docs")
     uvicorn.run(
         "agente_vendedor.main:app_factory",

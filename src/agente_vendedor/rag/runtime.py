@@ -132,7 +132,11 @@ class Rag:
         with self._process_lock:
             while True:
                 with self.session_factory() as session:
-                    rows = session.scalars(select(IndiceOutbox).order_by(IndiceOutbox.id).limit(batch)).all()
+                    # Several API workers on PostgreSQL: each takes rows the others are not processing.
+                    pending = (
+                        select(IndiceOutbox).order_by(IndiceOutbox.id).limit(batch).with_for_update(skip_locked=True)
+                    )
+                    rows = session.scalars(pending).all()
                     if not rows:
                         return done
                     for entidad in ENTIDADES:

@@ -122,7 +122,8 @@ def fts5_query(found: tuple[str, ...], missing: tuple[str, ...]) -> str:
 
     Words present in the catalog are matched as substrings of their singular stem (cheap, selective: plurals and
     longer words match) plus the whole word (` pared `, which bm25 rewards as a rarer phrase). Words found nowhere
-    are probably misspelt: they match by any of their inner trigrams, and bm25 ranks documents sharing the most.
+    are probably misspelt: they match by any of their 4-character (or 3 for short words) pieces, and bm25 ranks
+    documents sharing the most.
     """
     parts: dict[str, None] = {}
     for term in found:
@@ -131,10 +132,19 @@ def fts5_query(found: tuple[str, ...], missing: tuple[str, ...]) -> str:
         if len(stem) >= 3:
             parts.setdefault(fts5_phrase(stem), None)
     for term in missing:
-        for gram in trigrams(term):
-            if " " not in gram:
-                parts.setdefault(fts5_phrase(gram), None)
+        for piece in typo_pieces(term):
+            parts.setdefault(fts5_phrase(piece), None)
     return " OR ".join(parts)
+
+
+def typo_pieces(term: str) -> list[str]:
+    """Overlapping pieces of a misspelt word: 4 characters for longer words, 3 for short ones.
+
+    `cafetra` -> `cafe afet fetr etra`: enough survive a typo to find `cafetera`, and 4-character pieces are far
+    rarer than trigrams such as `ado` or `dor`, which would make the database score thousands of rows.
+    """
+    size = 4 if len(term) >= 5 else 3
+    return [term[i : i + size] for i in range(len(term) - size + 1)]
 
 
 def producto_document(nombre: str, categoria: str | None, descripcion: str | None) -> str:

@@ -1,4 +1,4 @@
-"""rag: outbox del índice vectorial y tablas de texto completo (FTS5 trigram en SQLite, pg_trgm en PostgreSQL)
+"""rag: outbox del índice y tablas de texto completo (FTS5 trigram en SQLite; tsvector + pg_trgm en PostgreSQL)
 
 Revision ID: 0005
 Revises: 0002
@@ -45,6 +45,12 @@ def upgrade() -> None:
                 sa.PrimaryKeyConstraint("rowid", name=op.f(f"pk_{table}")),
             )
             op.execute(f"CREATE INDEX idx_{table}_trgm ON {table} USING gin (texto gin_trgm_ops)")
+            # Words the catalog contains: Spanish stemming over the already accent-folded text, kept by PostgreSQL.
+            op.execute(
+                f"ALTER TABLE {table} ADD COLUMN tsv tsvector "
+                "GENERATED ALWAYS AS (to_tsvector('spanish', texto)) STORED"
+            )
+            op.execute(f"CREATE INDEX idx_{table}_tsv ON {table} USING gin (tsv)")
 
     # Existing rows: fill the full-text tables now and queue their vectors for the next start.
     productos = bind.execute(sa.text("SELECT id, nombre, categoria, descripcion, sku FROM productos")).all()
