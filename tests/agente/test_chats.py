@@ -162,3 +162,9 @@ def test_conversations_export_through_the_export_machinery(
     historial = client.get("/exportar/historial").json()
     assert historial[0]["entidad"] == "conversaciones"
     assert anon_client.get("/exportar/conversaciones").status_code == 401
+
+
+def test_out_of_range_dates_are_422_not_500(client: TestClient) -> None:
+    for ruta in ("/rag/chats", "/rag/demanda-insatisfecha"):
+        respuesta = client.get(ruta, params={"fecha_desde": "0001-01-01T00:00:00+05:00"})
+        assert respuesta.status_code == 422 and respuesta.json()["code"] == "validacion"

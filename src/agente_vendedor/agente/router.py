@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -26,6 +25,7 @@ from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import Limit, Skip
 from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.exportar.schemas import FechaUTC
 from agente_vendedor.rag.dependencies import RagDep
 
 router = APIRouter(prefix="/rag", tags=["agente"], route_class=DbRoute)
@@ -51,8 +51,8 @@ def consultar_agente(datos: RAGQueryRequest, session: SessionDep, rag: RagDep, l
 def listar_chats(
     session: SessionDep,
     response: Response,
-    fecha_desde: Annotated[datetime | None, Query(description="Última actividad desde (ISO 8601)")] = None,
-    fecha_hasta: Annotated[datetime | None, Query(description="Última actividad hasta (ISO 8601)")] = None,
+    fecha_desde: Annotated[FechaUTC | None, Query(description="Última actividad desde (ISO 8601)")] = None,
+    fecha_hasta: Annotated[FechaUTC | None, Query(description="Última actividad hasta (ISO 8601)")] = None,
     estado: EstadoConversacion | None = None,
     cliente_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     skip: Skip = 0,
@@ -101,8 +101,8 @@ def responder_chat(
 @staff_router.get("/demanda-insatisfecha", response_model=DemandaInsatisfechaResponse)
 def demanda_insatisfecha(
     session: SessionDep,
-    fecha_desde: Annotated[datetime | None, Query(description="Desde (ISO 8601)")] = None,
-    fecha_hasta: Annotated[datetime | None, Query(description="Hasta (ISO 8601)")] = None,
+    fecha_desde: Annotated[FechaUTC | None, Query(description="Desde (ISO 8601)")] = None,
+    fecha_hasta: Annotated[FechaUTC | None, Query(description="Hasta (ISO 8601)")] = None,
     abandono_horas: Annotated[int, Query(ge=0, le=24 * 365, description="Horas sin actividad de un carrito")] = 24,
     limit: Limit = 100,
 ) -> DemandaInsatisfechaResponse:
