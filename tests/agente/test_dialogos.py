@@ -361,8 +361,10 @@ def test_yes_to_an_offer_adds_the_product(anon_client: TestClient, catalogo: dic
     chat("¿cuánto cuesta la cafetera italiana?")
     [linea] = chat("sí")["carrito"]["lineas"]
     assert linea["nombre"] == "Cafetera italiana 6 tazas" and linea["cantidad"] == 1
-    chat("¿tienen martillos?")
+    chat("¿tienen taladros?")
     assert chat("vale")["carrito"]["unidades"] == 1  # a list is not an offer of one product
+    chat("¿tienen barbacoas?")  # one match: described and offered
+    assert chat("vale")["carrito"]["unidades"] == 2
 
 
 def test_an_ambiguous_product_is_asked_about_not_guessed(anon_client: TestClient, catalogo: dict[str, int]) -> None:

@@ -191,8 +191,8 @@ def _describir(ctx: Contexto, producto: Producto, intencion: Intencion) -> str:
 
 
 def _ofrecer(ctx: Contexto) -> None:
-    """Remember that a product was offered, so a plain "sí" adds it (unless a sale step is pending)."""
-    if ctx.estado.paso is None:
+    """Remember that a product was offered, so a plain "sí" adds it (unless the order awaits confirmation)."""
+    if ctx.estado.paso in (None, "datos_cliente"):
         ctx.estado.paso = "ofrecido"
 
 
@@ -226,6 +226,11 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
             return _describir(ctx, elegido, intencion)
     if intencion == Intencion.RECOMENDAR:
         return _recomendar(ctx, [(p, s) for p, s in encontrados])
+    if len(encontrados) == 1:
+        producto, score = encontrados[0]
+        ctx.estado.mostrados = [producto.id]
+        ctx.mencionar(producto.id, score)
+        return _describir(ctx, producto, intencion)
     lista = _listar(ctx, encontrados)
     ctx.estado.foco = encontrados[0][0].id if len(encontrados) == 1 else None
     respuesta = f"{_elegir(ctx, OPCIONES, 'opciones')}\n{lista}"
