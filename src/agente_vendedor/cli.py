@@ -279,7 +279,10 @@ def serve(
 
 @app.command()
 def exportar(
-    entidad: Annotated[Literal["clientes", "productos", "ventas"], typer.Argument(help="clientes, productos o ventas")],
+    entidad: Annotated[
+        Literal["clientes", "productos", "ventas", "conversaciones"],
+        typer.Argument(help="clientes, productos, ventas o conversaciones"),
+    ],
     salida: Annotated[Path, typer.Option("--salida", "-o", help="Archivo destino (se escribe de forma atómica)")],
     formato: Annotated[
         Literal["csv", "json", "ndjson", "excel"], typer.Option(help="csv, json, ndjson o excel")
@@ -289,20 +292,30 @@ def exportar(
     activo: Annotated[bool | None, typer.Option("--activo/--inactivo", help="Solo activos o solo inactivos")] = None,
     categoria: Annotated[str | None, typer.Option(help="productos: categoría exacta")] = None,
     estado: Annotated[str | None, typer.Option(help="ventas: estado exacto")] = None,
-    cliente_id: Annotated[int | None, typer.Option(help="ventas: solo los pedidos de este cliente")] = None,
+    cliente_id: Annotated[int | None, typer.Option(help="ventas y conversaciones: solo los de este cliente")] = None,
     separador: Annotated[str, typer.Option(help="CSV: ',' o ';'")] = ",",
     bom: Annotated[bool, typer.Option(help="CSV: BOM UTF-8 para Excel")] = False,
     sin_limite: Annotated[bool, typer.Option(help="Ignorar MAX_EXPORT_RECORDS")] = False,
 ) -> None:
-    """Exporta clientes, productos o ventas a un archivo, con barra de progreso."""
+    """Exporta clientes, productos, ventas o conversaciones a un archivo, con barra de progreso."""
     from pydantic import ValidationError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from agente_vendedor.core.errors import AppError, validation_errors
     from agente_vendedor.exportar import service as export_service
-    from agente_vendedor.exportar.schemas import FiltrosClientes, FiltrosProductos, FiltrosVentas
+    from agente_vendedor.exportar.schemas import (
+        FiltrosClientes,
+        FiltrosConversaciones,
+        FiltrosProductos,
+        FiltrosVentas,
+    )
 
-    models: dict[str, Any] = {"clientes": FiltrosClientes, "productos": FiltrosProductos, "ventas": FiltrosVentas}
+    models: dict[str, Any] = {
+        "clientes": FiltrosClientes,
+        "productos": FiltrosProductos,
+        "ventas": FiltrosVentas,
+        "conversaciones": FiltrosConversaciones,
+    }
     values: dict[str, Any] = {"formato": formato, "separador": separador, "bom": bom}
     given = {
         "fecha_desde": fecha_desde,

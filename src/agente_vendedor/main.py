@@ -17,6 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from agente_vendedor import __version__
+from agente_vendedor.agente import llm as agente_llm
+from agente_vendedor.agente.router import router as agente_router
+from agente_vendedor.agente.router import staff_router as agente_staff_router
 from agente_vendedor.auth.dependencies import require_admin, require_staff
 from agente_vendedor.auth.router import auth_router, usuarios_router
 from agente_vendedor.clientes.router import router as clientes_router
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rag = Rag(settings, app.state.session_factory)
     rag.install()
     app.state.rag = rag
+    app.state.agente_llm = agente_llm.crear(settings)
 
     install_error_handlers(app)
     app.add_middleware(
@@ -156,6 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(productos_router, responses=ERROR_RESPONSES)
     app.include_router(ventas_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(ventas_clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(agente_router, responses=ERROR_RESPONSES)
+    app.include_router(agente_staff_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=ADMIN)
     return app
 

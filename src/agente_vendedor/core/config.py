@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     OPENAI_API_KEY: str | None = None
     OPENAI_ORG_ID: str | None = None
     OPENAI_BASE_URL: str | None = None
+    LLM_MODEL: str = "gpt-4o-mini"
+    LLM_TIMEOUT_SECONDS: float = Field(default=20.0, gt=0, le=600)
+    LLM_MAX_RETRIES: int = Field(default=2, ge=0, le=10)
 
     EXPORT_DIRECTORY: Path = Path("./exports")
     MAX_EXPORT_RECORDS: int = Field(default=50_000, ge=1)

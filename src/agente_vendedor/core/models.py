@@ -1,5 +1,6 @@
 """Import every model so the metadata (and Alembic) sees all tables."""
 
+from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha, Mensaje
 from agente_vendedor.auth.models import Usuario
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.exportar.models import Exportacion
@@ -10,8 +11,11 @@ from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistori
 __all__ = [
     "ClaveIdempotencia",
     "Cliente",
+    "Conversacion",
+    "DemandaInsatisfecha",
     "Exportacion",
     "IndiceOutbox",
+    "Mensaje",
     "Producto",
     "Usuario",
     "Venta",

@@ -23,6 +23,7 @@ from agente_vendedor.exportar.schemas import (
     ExportacionResponse,
     Filtros,
     FiltrosClientes,
+    FiltrosConversaciones,
     FiltrosProductos,
     FiltrosVentas,
 )
@@ -103,6 +104,14 @@ def exportar_ventas(
 ) -> Response:
     """Exporta pedidos con su cliente y sus líneas (filtros: fechas sobre `fecha_venta`, `estado`, `cliente_id`)."""
     return _export(request, session, usuario, "ventas", filtros)
+
+
+@router.get("/conversaciones", responses=RESPONSES, response_class=Response)
+def exportar_conversaciones(
+    request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosConversaciones, Query()]
+) -> Response:
+    """Exporta los chats del agente, un mensaje por fila (filtros: fechas del mensaje, `chat_id`, `cliente_id`)."""
+    return _export(request, session, usuario, "conversaciones", filtros)
 
 
 @router.get("/historial", response_model=list[ExportacionResponse])

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from agente_vendedor.core.params import MAX_DB_INT
 from agente_vendedor.core.schemas import CleanStr
 
-Entidad = Literal["clientes", "productos", "ventas"]
+Entidad = Literal["clientes", "productos", "ventas", "conversaciones"]
 Formato = Literal["csv", "json", "ndjson", "excel"]
 Separador = Literal[",", ";"]
 
@@ -76,7 +76,14 @@ class FiltrosVentas(_RangoFechas):
     cliente_id: Annotated[int, Field(ge=1, le=MAX_DB_INT)] | None = None
 
 
-Filtros = FiltrosClientes | FiltrosProductos | FiltrosVentas
+class FiltrosConversaciones(_RangoFechas):
+    """Filters of `GET /exportar/conversaciones` (one row per message); the dates apply to the message."""
+
+    chat_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] | None = None
+    cliente_id: Annotated[int, Field(ge=1, le=MAX_DB_INT)] | None = None
+
+
+Filtros = FiltrosClientes | FiltrosProductos | FiltrosVentas | FiltrosConversaciones
 
 
 class ExportacionResponse(BaseModel):

@@ -32,6 +32,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
+from agente_vendedor.agente.models import Conversacion, Mensaje
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core.db import utcnow
 from agente_vendedor.exportar.exceptions import DemasiadosRegistros
@@ -40,6 +41,7 @@ from agente_vendedor.exportar.schemas import (
     Entidad,
     Filtros,
     FiltrosClientes,
+    FiltrosConversaciones,
     FiltrosProductos,
     FiltrosVentas,
     Formato,
@@ -177,6 +179,8 @@ def build(*, entidad: Entidad, filtros: Filtros) -> Consulta:
             Columna("fecha_actualizacion", "fecha", p.fecha_actualizacion),
         )
         return Consulta(entidad, columnas, Producto.__table__, Producto.__table__, tuple(conds), p.id, filtros)
+    if entidad == "conversaciones":
+        return _conversaciones(filtros)
     assert isinstance(filtros, FiltrosVentas)
     v = Venta
     conds = []
@@ -200,6 +204,36 @@ def build(*, entidad: Entidad, filtros: Filtros) -> Consulta:
     )
     origen = Venta.__table__.outerjoin(Cliente.__table__, Venta.cliente_id == Cliente.id)
     return Consulta(entidad, columnas, Venta.__table__, origen, tuple(conds), v.id, filtros)
+
+
+def _conversaciones(filtros: Filtros) -> Consulta:
+    """The agent's chats, one row per message with its chat; the dates apply to the message."""
+    assert isinstance(filtros, FiltrosConversaciones)
+    m, c = Mensaje, Conversacion
+    conds: list[ColumnElement[bool]] = []
+    if filtros.fecha_desde is not None:
+        conds.append(m.fecha >= filtros.fecha_desde)
+    if filtros.fecha_hasta is not None:
+        conds.append(m.fecha <= filtros.fecha_hasta)
+    if filtros.chat_id is not None:
+        conds.append(c.chat_id == filtros.chat_id)
+    if filtros.cliente_id is not None:
+        conds.append(c.cliente_id == filtros.cliente_id)
+    columnas = (
+        Columna("mensaje_id", "entero", m.id),
+        Columna("chat_id", "texto", c.chat_id),
+        Columna("cliente_id", "entero", c.cliente_id),
+        Columna("estado_chat", "texto", c.estado),
+        Columna("fecha", "fecha", m.fecha),
+        Columna("rol", "texto", m.rol),
+        Columna("autor", "texto", m.autor),
+        Columna("intencion", "texto", m.intencion),
+        Columna("generador", "texto", m.generador),
+        Columna("texto", "texto", m.texto),
+    )
+    # The filters reach the chat's columns, so the count runs over the join too.
+    origen = Mensaje.__table__.join(Conversacion.__table__, Mensaje.conversacion_id == Conversacion.id)
+    return Consulta("conversaciones", columnas, origen, origen, tuple(conds), m.id, filtros)
 
 
 def count(*, session: Session, consulta: Consulta) -> int:

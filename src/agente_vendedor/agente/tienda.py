@@ -1,0 +1,282 @@
+"""The shop as the agent sees it: catalog facts, the cart, clientes and orders, all through the real services.
+
+Both generators (the offline engine and the LLM's tools) act only through these functions, so what the
+agent says and does is always what the database holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from difflib import SequenceMatcher
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agente_vendedor.agente.memoria import EstadoDialogo
+from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha
+from agente_vendedor.clientes import service as clientes_service
+from agente_vendedor.clientes.models import Cliente
+from agente_vendedor.clientes.schemas import ClienteCreate
+from agente_vendedor.core.errors import AppError
+from agente_vendedor.productos.models import Producto
+from agente_vendedor.rag import service as rag_service
+from agente_vendedor.rag import text as rag_text
+from agente_vendedor.rag.outbox import PENDING_FLAG
+from agente_vendedor.rag.runtime import Rag
+from agente_vendedor.ventas import service as ventas_service
+from agente_vendedor.ventas.models import Venta
+from agente_vendedor.ventas.schemas import MAX_CANTIDAD, VentaCreate
+
+CENT = Decimal("0.01")
+MAX_MOSTRADOS = 5
+
+
+@dataclass
+class Contexto:
+    """One turn: the database session, the retrieval runtime, the chat and its remembered state."""
+
+    session: Session
+    rag: Rag | None
+    conversacion: Conversacion
+    estado: EstadoDialogo
+    consulta: str
+    fuentes: dict[int, float | None] = field(default_factory=dict)
+    venta_id: int | None = None
+
+    def mencionar(self, producto_id: int, score: float | None = None) -> None:
+        """Record a product the reply talks about (it becomes a `fuente`)."""
+        if producto_id not in self.fuentes or self.fuentes[producto_id] is None:
+            self.fuentes[producto_id] = score
+
+
+@dataclass(frozen=True)
+class Respuesta:
+    """What a generator answers for one turn."""
+
+    texto: str
+    intencion: str
+    generador: str = "offline"
+
+
+@dataclass(frozen=True)
+class LineaVista:
+    """A cart line priced from the live catalog."""
+
+    producto: Producto
+    cantidad: int
+
+    @property
+    def subtotal(self) -> Decimal:
+        """Line amount at today's price."""
+        return (self.producto.precio * self.cantidad).quantize(CENT)
+
+
+def euros(value: Decimal) -> str:
+    """A price as the replies write it: `59.90 €`."""
+    return f"{value.quantize(CENT)} €"
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT whose release does not run the search index's after-commit hook.
+
+    SQLAlchemy emits `after_commit` when a nested transaction is released too; the index hook would then
+    process the outbox from another connection while this request still holds SQLite's write lock (a 10 s
+    wait, then failure). The pending flag is set aside during the release and restored for the real commit.
+    """
+    with session.begin_nested() as nested:
+        yield
+        pendiente = session.info.pop(PENDING_FLAG, None)
+        try:
+            nested.commit()
+        finally:
+            if pendiente is not None:
+                session.info[PENDING_FLAG] = pendiente
+
+
+def producto_activo(ctx: Contexto, producto_id: int) -> Producto | None:
+    """The live row of an active product."""
+    producto = ctx.session.get(Producto, producto_id, populate_existing=True)
+    return producto if producto is not None and producto.activo else None
+
+
+def buscar(ctx: Contexto, texto: str, *, limit: int = MAX_MOSTRADOS) -> list[tuple[Producto, float]]:
+    """Products whose words match (full-text, typos and synonyms included); nothing when nothing matches."""
+    if not texto.strip():
+        return []
+    if ctx.rag is None:
+        return []
+    resultados = rag_service.search_productos(session=ctx.session, rag=ctx.rag, q=texto, limit=limit, modo="lexico")
+    terminos = [t for t in rag_text.analyze(texto).all_terms if len(t) >= 3 or t.isdigit()]
+    return [(r.item, r.score) for r in resultados if _relevante(r.item, terminos)]
+
+
+def _relevante(producto: Producto, terminos: list[str]) -> bool:
+    """Full-text search also returns trigram look-alikes: keep a product only if a word (or a close typo) is in it."""
+    if not terminos:
+        return True
+    palabras = rag_text.tokens(f"{producto.nombre} {producto.categoria or ''} {producto.descripcion or ''}")
+    for termino in terminos:
+        raiz = rag_text.singular(termino)
+        for palabra in palabras:
+            if palabra.startswith(raiz) or (
+                len(raiz) >= 5 and SequenceMatcher(None, raiz, rag_text.singular(palabra)).ratio() >= 0.8
+            ):
+                return True
+    return False
+
+
+def parecidos(ctx: Contexto, texto: str, *, excluir: set[int] | None = None, limit: int = 3) -> list[Producto]:
+    """In-stock products close in meaning (vector + text), for when the words found nothing available."""
+    if ctx.rag is None or not texto.strip():
+        return []
+    excluir = excluir or set()
+    resultados = rag_service.search_productos(
+        session=ctx.session, rag=ctx.rag, q=texto, en_stock=True, limit=limit + len(excluir), modo="hibrido"
+    )
+    return [r.item for r in resultados if r.item.id not in excluir][:limit]
+
+
+def alternativas(ctx: Contexto, producto: Producto, *, limit: int = 3) -> list[Producto]:
+    """In-stock products to offer instead of one that is sold out: same category first, closest price."""
+    query = select(Producto).where(Producto.activo.is_(True), Producto.stock > 0, Producto.id != producto.id)
+    if producto.categoria:
+        query = query.where(Producto.categoria == producto.categoria)
+    query = query.order_by(func.abs(Producto.precio - producto.precio), Producto.id).limit(limit)
+    found = list(ctx.session.scalars(query).all())
+    if not found:
+        found = parecidos(ctx, producto.nombre, excluir={producto.id}, limit=limit)
+    return found
+
+
+def lineas(ctx: Contexto) -> list[LineaVista]:
+    """The cart with live prices; products that left the catalog are dropped from it."""
+    vistas: list[LineaVista] = []
+    for linea in ctx.estado.carrito:
+        producto = producto_activo(ctx, linea.producto_id)
+        if producto is None:
+            ctx.estado.poner(linea.producto_id, 0)
+            continue
+        vistas.append(LineaVista(producto, linea.cantidad))
+    return vistas
+
+
+def total(vistas: list[LineaVista]) -> Decimal:
+    """What the cart adds up to."""
+    return sum((v.subtotal for v in vistas), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class Agregado:
+    """Result of putting units in the cart: `ok`, or how many are available."""
+
+    ok: bool
+    disponible: int
+
+
+def poner_en_carrito(ctx: Contexto, producto: Producto, cantidad: int, *, sumar: bool = True) -> Agregado:
+    """Add (or set) units of a product, never beyond its live stock."""
+    deseado = cantidad + (ctx.estado.cantidad_en_carrito(producto.id) if sumar else 0)
+    if deseado > producto.stock or deseado > MAX_CANTIDAD:
+        return Agregado(False, producto.stock)
+    ctx.estado.poner(producto.id, deseado)
+    ctx.estado.foco = producto.id
+    return Agregado(True, producto.stock)
+
+
+def cliente_por_email(ctx: Contexto, email: str) -> Cliente | None:
+    """An active cliente with this e-mail (case-insensitive)."""
+    return ctx.session.scalar(
+        select(Cliente).where(func.lower(Cliente.email) == email.lower(), Cliente.activo.is_(True))
+    )
+
+
+def registrar_cliente(ctx: Contexto, nombre: str | None, email: str | None, telefono: str | None) -> str | None:
+    """Link the chat to the cliente with this e-mail, or register a new one; a Spanish problem text otherwise."""
+    estado = ctx.estado
+    estado.nombre = nombre or estado.nombre
+    estado.email = email or estado.email
+    estado.telefono = telefono or estado.telefono
+    if not estado.email:
+        return "falta_email"
+    existente = cliente_por_email(ctx, estado.email)
+    if existente is not None:
+        _vincular(ctx, existente.id)
+        return None
+    if not estado.nombre:
+        return "falta_nombre"
+    try:
+        datos = ClienteCreate(nombre=estado.nombre, email=estado.email, telefono=estado.telefono)
+    except ValidationError:
+        return "datos_invalidos"
+    try:
+        # The e-mail check runs before any write, so a refusal leaves nothing to roll back.
+        cliente = clientes_service.create(session=ctx.session, datos=datos)
+    except AppError:
+        return "datos_invalidos"
+    _vincular(ctx, cliente.id)
+    return None
+
+
+def _vincular(ctx: Contexto, cliente_id: int) -> None:
+    ctx.estado.cliente_id = cliente_id
+    ctx.conversacion.cliente_id = cliente_id
+
+
+def confirmar_pedido(ctx: Contexto) -> tuple[Venta | None, str | None]:
+    """Place the order through the Pedidos service; the key makes a repeated confirmation replay the same order."""
+    estado = ctx.estado
+    vistas = lineas(ctx)
+    if not vistas or estado.cliente_id is None:
+        return None, "sin_datos"
+    datos = VentaCreate(
+        cliente_id=estado.cliente_id,
+        productos=[{"producto_id": v.producto.id, "cantidad": v.cantidad} for v in vistas],
+        metadatos={"canal": "chat", "chat_id": ctx.conversacion.chat_id},
+    )
+    clave = f"agente:{ctx.conversacion.id}:{estado.version_carrito}"
+    try:
+        # A savepoint: a refused order (stock sold meanwhile) leaves the chat's own writes intact.
+        with savepoint(ctx.session):
+            venta, _creada = ventas_service.create(
+                session=ctx.session, datos=datos, usuario=f"agente:{ctx.conversacion.chat_id}"[:100], clave=clave
+            )
+    except AppError as exc:
+        return None, exc.message
+    estado.ultima_venta_id = venta.id
+    ctx.conversacion.ultima_venta_id = venta.id
+    ctx.venta_id = venta.id
+    estado.vaciar()
+    return venta, None
+
+
+def registrar_demanda(
+    ctx: Contexto, tipo: str, consulta: str, *, producto_id: int | None = None, cantidad: int | None = None
+) -> None:
+    """Remember a request the shop could not serve (no product, out of stock, cancelled cart)."""
+    ctx.session.add(
+        DemandaInsatisfecha(
+            conversacion_id=ctx.conversacion.id,
+            tipo=tipo,
+            consulta=consulta[:500],
+            producto_id=producto_id,
+            cantidad=cantidad,
+        )
+    )
+
+
+def ficha(producto: Producto) -> dict[str, Any]:
+    """A product's facts for a tool result or a template (price as text, live stock)."""
+    return {
+        "id": producto.id,
+        "nombre": producto.nombre,
+        "precio": str(producto.precio.quantize(CENT)),
+        "stock": producto.stock,
+        "categoria": producto.categoria,
+        "descripcion": (producto.descripcion or "")[:300],
+    }
