@@ -89,7 +89,35 @@ def check_chromadb(rag: Any) -> Check:
     return _timed(run)
 
 
-def run_checks(engine: Engine, settings: Settings, rag: Any = None) -> HealthResponse:
+_LLM_CACHE_SECONDS = 30.0
+_llm_last: dict[int, tuple[float, Check]] = {}
+
+
+def check_llm(generator: Any) -> Check:
+    """Offline (no LLM configured) is healthy; a configured OpenAI-compatible server must answer `models.list`.
+
+    The answer is kept 30 s so frequent probes don't hammer a paid API.
+    """
+    if generator is None:
+        return Check(ok=True, detail="no configurado: responde el motor de diálogo offline", ms=0.0)
+    cached = _llm_last.get(id(generator))
+    if cached is not None and time.monotonic() - cached[0] < _LLM_CACHE_SECONDS:
+        return cached[1]
+
+    def run() -> str:
+        models = generator.client.with_options(timeout=3.0, max_retries=0).models.list()
+        names = [model.id for model in models.data]
+        configured = "disponible" if generator.model in names else "no aparece en la lista (puede ser un alias)"
+        return f"responde ({len(names)} modelos; {generator.model}: {configured})"
+
+    check = _timed(run)
+    if not check.ok:
+        check.detail = f"no responde, el agente usa el motor offline mientras tanto: {check.detail}"
+    _llm_last[id(generator)] = (time.monotonic(), check)
+    return check
+
+
+def run_checks(engine: Engine, settings: Settings, rag: Any = None, llm: Any = None) -> HealthResponse:
     """Run every check and summarise them."""
     checks = {
         "database": check_database(engine),
@@ -97,6 +125,7 @@ def run_checks(engine: Engine, settings: Settings, rag: Any = None) -> HealthRes
     }
     if rag is not None:
         checks["chromadb"] = check_chromadb(rag)
+    checks["llm"] = check_llm(llm)
     healthy = all(check.ok for check in checks.values())
     return HealthResponse(status="healthy" if healthy else "unhealthy", checks=checks)
 
@@ -123,5 +152,6 @@ def liveness() -> Liveness:
 )
 def health(request: Request) -> Any:
     """Estado del servicio y de sus dependencias; 503 si alguna falla."""
-    result = run_checks(request.app.state.engine, request.app.state.settings, getattr(request.app.state, "rag", None))
+    state = request.app.state
+    result = run_checks(state.engine, state.settings, getattr(state, "rag", None), getattr(state, "agente_llm", None))
     return JSONResponse(result.model_dump(), status_code=200 if result.status == "healthy" else 503)
