@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from agente_vendedor.core.schemas import CleanStr, Email
+from agente_vendedor.core.schemas import CleanStr, Email, PartialUpdate
 
 Rol = Literal["admin", "vendedor"]
 Password = Annotated[str, Field(min_length=10, max_length=128, description="Entre 10 y 128 caracteres")]
@@ -32,23 +32,15 @@ class UsuarioCreate(BaseModel):
     nombre: Annotated[CleanStr, Field(min_length=2, max_length=100)] | None = None
 
 
-class UsuarioUpdate(BaseModel):
+class UsuarioUpdate(PartialUpdate):
     """Partial update of a user."""
 
-    model_config = ConfigDict(extra="forbid")
+    NOT_NULL = ("password", "rol", "activo")
 
     password: Password | None = None
     rol: Rol | None = None
     activo: bool | None = None
     nombre: Annotated[CleanStr, Field(min_length=2, max_length=100)] | None = None
-
-    @model_validator(mode="after")
-    def _required_not_null(self) -> UsuarioUpdate:
-        """`password`, `rol` and `activo` can change but never become null."""
-        for field in ("password", "rol", "activo"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"'{field}' no puede ser nulo")
-        return self
 
 
 class UsuarioResponse(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from agente_vendedor.core.schemas import CleanStr, Email, Telefono
+from agente_vendedor.core.schemas import CleanStr, Email, PartialUpdate, Telefono
 
 NombreCliente = Annotated[CleanStr, Field(min_length=2, max_length=100, examples=["Ana García"])]
 Direccion = Annotated[CleanStr, Field(max_length=500, examples=["Calle Mayor 12, 28013 Madrid"])]
@@ -24,24 +24,16 @@ class ClienteCreate(BaseModel):
     direccion: Direccion | None = None
 
 
-class ClienteUpdate(BaseModel):
+class ClienteUpdate(PartialUpdate):
     """Partial update: only the fields sent change; `telefono`/`direccion` accept null to clear them."""
 
-    model_config = ConfigDict(extra="forbid")
+    NOT_NULL = ("nombre", "email", "activo")
 
     nombre: NombreCliente | None = None
     email: Email | None = None
     telefono: Telefono | None = None
     direccion: Direccion | None = None
     activo: bool | None = None
-
-    @model_validator(mode="after")
-    def _required_not_null(self) -> ClienteUpdate:
-        """`nombre`, `email` and `activo` can change but never become empty."""
-        for field in ("nombre", "email", "activo"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"'{field}' no puede ser nulo")
-        return self
 
 
 class ClienteResponse(BaseModel):

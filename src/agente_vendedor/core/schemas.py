@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, ClassVar, Self
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from agente_vendedor.core.text import has_control_chars
 
@@ -67,3 +67,18 @@ Dinero = Annotated[
     Decimal, Field(ge=0, max_digits=10, decimal_places=2, examples=["59.90"]), AfterValidator(_two_decimals)
 ]
 """An amount of money: non-negative, at most 2 decimals, fits `Numeric(10, 2)`."""
+
+
+class PartialUpdate(BaseModel):
+    """Base of PATCH bodies: only the fields sent change, and those in `NOT_NULL` may change but never be null."""
+
+    model_config = ConfigDict(extra="forbid")
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _required_not_null(self) -> Self:
+        """Refuse an explicit null for a required column, naming it."""
+        for field in self.NOT_NULL:
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"'{field}' no puede ser nulo")
+        return self

@@ -6,9 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from agente_vendedor.core.schemas import CleanStr, Dinero
+from agente_vendedor.core.schemas import CleanStr, Dinero, PartialUpdate
 
 NombreProducto = Annotated[CleanStr, Field(min_length=2, max_length=200, examples=["Taladro percutor 750W"])]
 Descripcion = Annotated[CleanStr, Field(max_length=5000)]
@@ -31,10 +31,10 @@ class ProductoCreate(BaseModel):
     activo: bool = True
 
 
-class ProductoUpdate(BaseModel):
+class ProductoUpdate(PartialUpdate):
     """Partial update: only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid")
+    NOT_NULL = ("nombre", "precio", "stock", "activo")
 
     nombre: NombreProducto | None = None
     descripcion: Descripcion | None = None
@@ -43,14 +43,6 @@ class ProductoUpdate(BaseModel):
     categoria: Categoria | None = None
     sku: Sku | None = None
     activo: bool | None = None
-
-    @model_validator(mode="after")
-    def _required_not_null(self) -> ProductoUpdate:
-        """`nombre`, `precio`, `stock` and `activo` can change but never become null."""
-        for field in ("nombre", "precio", "stock", "activo"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"'{field}' no puede ser nulo")
-        return self
 
 
 class ProductoResponse(BaseModel):
