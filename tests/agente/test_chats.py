@@ -105,9 +105,19 @@ def test_malformed_queries_are_422(anon_client: TestClient) -> None:
         assert respuesta.json()["code"] == "validacion"
 
 
-def test_control_characters_are_dropped_not_stored(anon_client: TestClient, catalogo: dict[str, int]) -> None:
-    respuesta = anon_client.post("/rag/query", json={"query": "hola\x00\x07", "chat_id": "nul"})
-    assert respuesta.status_code == 200
+def test_control_characters_and_blank_messages_are_refused(
+    anon_client: TestClient, client: TestClient, catalogo: dict[str, int]
+) -> None:
+    nul = anon_client.post("/rag/query", json={"query": "hola\x00\x07", "chat_id": "nul"})
+    assert nul.status_code == 422
+    assert nul.json()["errores"][0] == {
+        "campo": "query",
+        "ubicacion": "body",
+        "mensaje": "contiene caracteres de control no permitidos",
+    }
+    blank = anon_client.post("/rag/query", json={"query": "   ", "chat_id": "nul"})
+    assert blank.status_code == 422 and blank.json()["errores"][0]["mensaje"] == "no puede estar vacío"
+    assert client.get("/rag/chats/nul").status_code == 404  # nothing was stored
 
 
 def test_the_query_endpoint_is_rate_limited_per_address(settings: Settings, catalogo: dict[str, int]) -> None:

@@ -216,11 +216,26 @@ def test_a_known_cliente_is_recognised_by_email_without_revealing_their_data(
     chat = Chat(anon_client, "conocido")
     _comprar_taladros(chat, "una")
     chat("mi email es carmen@example.com")
-    assert "Carmen" not in chat.texto and "611" not in chat.texto
+    assert "nombre" in chat.texto and "Carmen" not in chat.texto and "611" not in chat.texto
+    chat("me llamo carmen vidal")
+    assert "611" not in chat.texto
     venta_id = chat("confirmo")["venta_id"]
     assert _clientes(app) == 1
     [venta] = ventas(app)
     assert venta.id == venta_id and venta.cliente_id == cliente_id
+
+
+def test_someone_elses_email_never_places_an_order_in_their_name(
+    client: TestClient, anon_client: TestClient, catalogo: dict[str, int], app: FastAPI
+) -> None:
+    client.post("/clientes/", json={"nombre": "Carmen Vidal", "email": "carmen@example.com"})
+    chat = Chat(anon_client, "impostor")
+    _comprar_taladros(chat, "una")
+    respuesta = chat("Me llamo Pepe Ruiz, carmen@example.com")
+    assert "una persona del equipo" in chat.texto and "Carmen" not in chat.texto
+    assert respuesta["estado"] == "requiere_humano"
+    assert chat("sí, confirmo")["venta_id"] is None
+    assert ventas(app) == [] and _clientes(app) == 1
 
 
 def test_asking_for_the_name_then_the_email(anon_client: TestClient, catalogo: dict[str, int], app: FastAPI) -> None:

@@ -342,6 +342,11 @@ def _datos(ctx: Contexto, texto: str) -> str:
         return "Gracias. ¿Me indica también su nombre?"
     if problema == "datos_invalidos":
         return "No he podido registrar esos datos. ¿Puede revisar el nombre y el email?"
+    if problema == "identidad_no_verificada":
+        return (
+            "Ese email ya figura en nuestra tienda con otros datos. Por seguridad, una persona del equipo "
+            "confirmará su identidad y terminará el pedido con usted en este chat. Su carrito se conserva."
+        )
     saludo = "Gracias, ya tengo sus datos."
     if not ctx.estado.carrito:
         ctx.estado.paso = None

@@ -175,7 +175,12 @@ def _registrar(ctx: Contexto, args: dict[str, Any]) -> dict[str, Any]:
         str(args["telefono"])[:20] if args.get("telefono") else None,
     )
     if problema is not None:
-        return {"error": {"falta_email": "Falta el email.", "falta_nombre": "Falta el nombre."}.get(problema, problema)}
+        errores = {
+            "falta_email": "Falta el email.",
+            "falta_nombre": "Falta el nombre.",
+            "identidad_no_verificada": "Ese email pertenece a otro cliente: una persona del equipo lo verificará.",
+        }
+        return {"error": errores.get(problema, problema)}
     return {"ok": True}
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from agente_vendedor.core.schemas import CleanStr
 
 CHAT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 ChatId = Annotated[str, Field(min_length=1, max_length=128, pattern=CHAT_ID_PATTERN, examples=["web-4f2a9c"])]
 
@@ -24,11 +24,6 @@ class EstadoConversacion(StrEnum):
     ATENDIDO_POR_HUMANO = "atendido_por_humano"
 
 
-def _clean(value: str) -> str:
-    """Control characters (NUL included) are dropped: no message needs them and PostgreSQL rejects NUL."""
-    return _CONTROL.sub(" ", value)
-
-
 class RAGQueryRequest(BaseModel):
     """A shop visitor's message in a chat."""
 
@@ -37,14 +32,9 @@ class RAGQueryRequest(BaseModel):
         json_schema_extra={"examples": [{"query": "¿Tienen taladros?", "chat_id": "web-4f2a9c"}]},
     )
 
-    query: Annotated[str, Field(min_length=1, max_length=2000)]
+    # Same rule as every text of the API: surrounding spaces stripped, control characters (NUL...) refused with 422.
+    query: Annotated[CleanStr, Field(min_length=1, max_length=2000)]
     chat_id: ChatId
-
-    @field_validator("query")
-    @classmethod
-    def _limpio(cls, value: str) -> str:
-        """Drop control characters."""
-        return _clean(value)
 
 
 class Fuente(BaseModel):
@@ -138,13 +128,7 @@ class MensajeHumanoCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    texto: Annotated[str, Field(min_length=1, max_length=4000)]
-
-    @field_validator("texto")
-    @classmethod
-    def _limpio(cls, value: str) -> str:
-        """Drop control characters."""
-        return _clean(value)
+    texto: Annotated[CleanStr, Field(min_length=1, max_length=4000)]
 
 
 class DemandaItem(BaseModel):

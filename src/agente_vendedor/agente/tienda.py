@@ -23,6 +23,7 @@ from agente_vendedor.clientes import service as clientes_service
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteCreate
 from agente_vendedor.core.errors import AppError
+from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag import text as rag_text
@@ -196,6 +197,13 @@ def cliente_por_email(ctx: Contexto, email: str) -> Cliente | None:
     )
 
 
+def mismo_nombre(dado: str, registrado: str) -> bool:
+    """True when every word of the shorter name appears in the other (accents and case ignored): "José Pérez"
+    matches "José Pérez Gómez"; "Pepe Ruiz" does not match "Laura Gómez"."""
+    a, b = set(fold(dado).split()), set(fold(registrado).split())
+    return bool(a and b) and (a <= b or b <= a)
+
+
 def registrar_cliente(ctx: Contexto, nombre: str | None, email: str | None, telefono: str | None) -> str | None:
     """Link the chat to the cliente with this e-mail, or register a new one; a Spanish problem text otherwise."""
     estado = ctx.estado
@@ -204,12 +212,17 @@ def registrar_cliente(ctx: Contexto, nombre: str | None, email: str | None, tele
     estado.telefono = telefono or estado.telefono
     if not estado.email:
         return "falta_email"
-    existente = cliente_por_email(ctx, estado.email)
-    if existente is not None:
-        _vincular(ctx, existente.id)
-        return None
     if not estado.nombre:
         return "falta_nombre"
+    existente = cliente_por_email(ctx, estado.email)
+    if existente is not None:
+        # An e-mail alone proves nothing: anyone could type a known customer's address and order in their name.
+        # Link only when the name given matches the one on file; otherwise a person from the shop verifies.
+        if not mismo_nombre(estado.nombre, existente.nombre):
+            ctx.conversacion.requiere_humano = True
+            return "identidad_no_verificada"
+        _vincular(ctx, existente.id)
+        return None
     try:
         datos = ClienteCreate(nombre=estado.nombre, email=estado.email, telefono=estado.telefono)
     except ValidationError:

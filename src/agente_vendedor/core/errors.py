@@ -133,6 +133,8 @@ _MESSAGES: dict[str, str] = {
 def _field_name(loc: Sequence[int | str]) -> tuple[str, str]:
     """Split pydantic's location into where (`body`, `query`...) and a readable field path."""
     where = str(loc[0]) if loc else "body"
+    if len(loc) > 1 and isinstance(loc[1], int):  # a body that is not the expected JSON object at all
+        return where, "cuerpo"
     path = ""
     for part in loc[1:]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -150,6 +152,8 @@ def _spanish_message(error: dict[str, Any]) -> str:
     template = _MESSAGES.get(kind)
     if template is None:
         return "valor no válido"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "no puede estar vacío"
     if "expected" in ctx:  # pydantic joins the choices with an English "or"
         ctx = {**ctx, "expected": str(ctx["expected"]).replace(" or ", " o ")}
     try:
