@@ -163,7 +163,7 @@ def measure_http(
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/health/live", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
