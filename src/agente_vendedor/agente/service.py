@@ -33,7 +33,7 @@ from agente_vendedor.agente.schemas import (
     RAGResponse,
 )
 from agente_vendedor.agente.tienda import Contexto, Respuesta
-from agente_vendedor.core.db import utcnow
+from agente_vendedor.core.db import utcnow, within
 from agente_vendedor.core.metrics import LLM_CALLS, RAG_LATENCY
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
@@ -289,11 +289,7 @@ def list_chats(
     limit: int = 100,
 ) -> tuple[list[Conversacion], int]:
     """Chats with recent activity first, filtered by last activity date, state and cliente; with the total."""
-    filters: list[Any] = []
-    if fecha_desde is not None:
-        filters.append(Conversacion.fecha_actualizacion >= fecha_desde)
-    if fecha_hasta is not None:
-        filters.append(Conversacion.fecha_actualizacion <= fecha_hasta)
+    filters: list[Any] = within(Conversacion.fecha_actualizacion, fecha_desde, fecha_hasta)
     if estado is not None:
         filters.append(Conversacion.estado == estado.value)
     if cliente_id is not None:
@@ -354,11 +350,7 @@ def demanda(
     limit: int = 100,
 ) -> DemandaInsatisfechaResponse:
     """What customers asked for and could not get, most frequent first, plus carts left without an order."""
-    filters: list[Any] = []
-    if fecha_desde is not None:
-        filters.append(DemandaInsatisfecha.fecha >= fecha_desde)
-    if fecha_hasta is not None:
-        filters.append(DemandaInsatisfecha.fecha <= fecha_hasta)
+    filters: list[Any] = within(DemandaInsatisfecha.fecha, fecha_desde, fecha_hasta)
     rows = session.execute(
         select(DemandaInsatisfecha, Producto.nombre)
         .outerjoin(Producto, Producto.id == DemandaInsatisfecha.producto_id)

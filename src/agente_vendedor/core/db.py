@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -102,3 +102,13 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 """The request's session; its exit (commit or rollback) runs before the response is sent."""
+
+
+def within(column: Any, desde: Any | None, hasta: Any | None) -> list[ColumnElement[bool]]:
+    """Conditions for `desde <= column <= hasta`, leaving out a bound that is not given."""
+    conditions: list[ColumnElement[bool]] = []
+    if desde is not None:
+        conditions.append(column >= desde)
+    if hasta is not None:
+        conditions.append(column <= hasta)
+    return conditions

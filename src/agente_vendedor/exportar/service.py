@@ -34,7 +34,7 @@ from sqlalchemy.sql.expression import FromClause
 
 from agente_vendedor.agente.models import Conversacion, Mensaje
 from agente_vendedor.clientes.models import Cliente
-from agente_vendedor.core.db import utcnow
+from agente_vendedor.core.db import utcnow, within
 from agente_vendedor.exportar.exceptions import DemasiadosRegistros
 from agente_vendedor.exportar.models import Exportacion
 from agente_vendedor.exportar.schemas import (
@@ -140,11 +140,7 @@ def build(*, entidad: Entidad, filtros: Filtros) -> Consulta:
     if entidad == "clientes":
         assert isinstance(filtros, FiltrosClientes)
         c = Cliente
-        conds: list[ColumnElement[bool]] = []
-        if filtros.fecha_desde is not None:
-            conds.append(c.fecha_registro >= filtros.fecha_desde)
-        if filtros.fecha_hasta is not None:
-            conds.append(c.fecha_registro <= filtros.fecha_hasta)
+        conds: list[ColumnElement[bool]] = within(c.fecha_registro, filtros.fecha_desde, filtros.fecha_hasta)
         if filtros.activo is not None:
             conds.append(c.activo == filtros.activo)
         columnas: tuple[Columna, ...] = (
@@ -183,11 +179,7 @@ def build(*, entidad: Entidad, filtros: Filtros) -> Consulta:
         return _conversaciones(filtros)
     assert isinstance(filtros, FiltrosVentas)
     v = Venta
-    conds = []
-    if filtros.fecha_desde is not None:
-        conds.append(v.fecha_venta >= filtros.fecha_desde)
-    if filtros.fecha_hasta is not None:
-        conds.append(v.fecha_venta <= filtros.fecha_hasta)
+    conds = within(v.fecha_venta, filtros.fecha_desde, filtros.fecha_hasta)
     if filtros.estado is not None:
         conds.append(v.estado == filtros.estado)
     if filtros.cliente_id is not None:
@@ -210,11 +202,7 @@ def _conversaciones(filtros: Filtros) -> Consulta:
     """The agent's chats, one row per message with its chat; the dates apply to the message."""
     assert isinstance(filtros, FiltrosConversaciones)
     m, c = Mensaje, Conversacion
-    conds: list[ColumnElement[bool]] = []
-    if filtros.fecha_desde is not None:
-        conds.append(m.fecha >= filtros.fecha_desde)
-    if filtros.fecha_hasta is not None:
-        conds.append(m.fecha <= filtros.fecha_hasta)
+    conds: list[ColumnElement[bool]] = within(m.fecha, filtros.fecha_desde, filtros.fecha_hasta)
     if filtros.chat_id is not None:
         conds.append(c.chat_id == filtros.chat_id)
     if filtros.cliente_id is not None:
