@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -245,6 +247,56 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def bench_settings(prefix: str, database_url: str | None) -> Settings:
+    """Settings for a bench run: its own temp folder, an empty migrated database (SQLite there unless given)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    url = database_url or f"sqlite:///{folder / 'bench.db'}"
+    migrate.upgrade(url)
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        DATABASE_URL=url,
+        DATA_DIRECTORY=folder,
+        CHROMA_PERSIST_DIRECTORY=folder / "chroma",
+        EXPORT_DIRECTORY=folder / "exports",
+        DEMO_DATA=False,
+    )
+
+
+@contextmanager
+def serving(settings: Settings, **env: str) -> Iterator[httpx.Client]:
+    """uvicorn (one worker) on those settings in another process; a keep-alive client once /health answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = dict(
+        os.environ,
+        DATABASE_URL=settings.DATABASE_URL,
+        DATA_DIRECTORY=str(settings.DATA_DIRECTORY),
+        CHROMA_PERSIST_DIRECTORY=str(settings.CHROMA_PERSIST_DIRECTORY),
+        EXPORT_DIRECTORY=str(settings.EXPORT_DIRECTORY),
+        DEMO_DATA="false",
+        **env,
+    )
+    command = [sys.executable, "-m", "uvicorn", "--factory", "agente_vendedor.main:app_factory"]
+    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    server = subprocess.Popen(command, env=environment)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if client.get("/health").status_code in (200, 503):
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+                if time.monotonic() > deadline:
+                    raise SystemExit("el servidor no arrancó")
+            yield client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -253,17 +305,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="Base de datos vacía (por defecto, un SQLite temporal)")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="rag-bench-"))
-    url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
-    migrate.upgrade(url)
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        DATABASE_URL=url,
-        DATA_DIRECTORY=folder,
-        CHROMA_PERSIST_DIRECTORY=folder / "chroma",
-        EXPORT_DIRECTORY=folder / "exports",
-        DEMO_DATA=False,
-    )
+    settings = bench_settings("rag-bench-", args.database_url)
     engine = create_db_engine(settings.sqlalchemy_url)
     rows = synthetic_products(args.productos)
     start = time.perf_counter()
@@ -280,64 +322,24 @@ def main() -> None:
     print(f"reindex de {total} productos: {reindex_s:.1f} s ({total / reindex_s:.0f} productos/s)")
     engine.dispose()
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        DATA_DIRECTORY=str(folder),
-        CHROMA_PERSIST_DIRECTORY=str(folder / "chroma"),
-        EXPORT_DIRECTORY=str(folder / "exports"),
-        DEMO_DATA="false",
-    )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "agente_vendedor.main:app_factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=30) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/health").status_code in (200, 503):
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-                if time.monotonic() > deadline:
-                    raise SystemExit("el servidor no arrancó")
-            client.get("/productos/buscar", params={"q": "calentamiento"})  # loads the model in the server
-            plan = queries(args.peticiones)
-            for label in ("frías", "cacheadas"):
-                times = []
-                for params in plan:
-                    t0 = time.perf_counter()
-                    response = client.get("/productos/buscar", params=params)
-                    times.append((time.perf_counter() - t0) * 1000)
-                    response.raise_for_status()
-                slowest = sorted(zip(times, plan, strict=True), key=lambda pair: -pair[0])[:3]
-                print("  más lentas:", ", ".join(f"{p['q']!r} {t:.0f} ms" for t, p in slowest))
-                print(
-                    f"{label:<10} n={len(times)} p50 {percentile(times, 50):.1f} ms  p95 {percentile(times, 95):.1f} ms"
-                    f"  p99 {percentile(times, 99):.1f} ms  media {statistics.fmean(times):.1f} ms"
-                )
-            sample = client.get("/productos/buscar", params={"q": "cafetra", "limit": 3}).json()
-            print("ejemplo 'cafetra':", [r["nombre"] for r in sample])
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serving(settings) as client:
+        client.get("/productos/buscar", params={"q": "calentamiento"})  # loads the model in the server
+        plan = queries(args.peticiones)
+        for label in ("frías", "cacheadas"):
+            times = []
+            for params in plan:
+                t0 = time.perf_counter()
+                response = client.get("/productos/buscar", params=params)
+                times.append((time.perf_counter() - t0) * 1000)
+                response.raise_for_status()
+            slowest = sorted(zip(times, plan, strict=True), key=lambda pair: -pair[0])[:3]
+            print("  más lentas:", ", ".join(f"{p['q']!r} {t:.0f} ms" for t, p in slowest))
+            print(
+                f"{label:<10} n={len(times)} p50 {percentile(times, 50):.1f} ms  p95 {percentile(times, 95):.1f} ms"
+                f"  p99 {percentile(times, 99):.1f} ms  media {statistics.fmean(times):.1f} ms"
+            )
+        sample = client.get("/productos/buscar", params={"q": "cafetra", "limit": 3}).json()
+        print("ejemplo 'cafetra':", [r["nombre"] for r in sample])
 
 
 if __name__ == "__main__":
