@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Protocol
 
 import structlog
@@ -118,27 +117,26 @@ def carrito(session: Session, estado: EstadoDialogo) -> CarritoResponse | None:
     """The cart at live prices, or None when empty."""
     if not estado.carrito:
         return None
-    lineas: list[LineaCarritoResponse] = []
-    for linea in estado.carrito:
-        producto = session.get(Producto, linea.producto_id)
-        if producto is None or not producto.activo:
-            continue
-        subtotal = (producto.precio * linea.cantidad).quantize(tienda.CENT)
-        lineas.append(
-            LineaCarritoResponse(
-                producto_id=producto.id,
-                nombre=producto.nombre,
-                precio_unitario=producto.precio,
-                cantidad=linea.cantidad,
-                subtotal=subtotal,
-            )
-        )
-    if not lineas:
+    vistas = [
+        tienda.LineaVista(producto, linea.cantidad)
+        for linea in estado.carrito
+        if (producto := session.get(Producto, linea.producto_id)) is not None and producto.activo
+    ]
+    if not vistas:
         return None
     return CarritoResponse(
-        lineas=lineas,
-        unidades=sum(linea.cantidad for linea in lineas),
-        total=sum((linea.subtotal for linea in lineas), Decimal("0.00")),
+        lineas=[
+            LineaCarritoResponse(
+                producto_id=v.producto.id,
+                nombre=v.producto.nombre,
+                precio_unitario=v.producto.precio,
+                cantidad=v.cantidad,
+                subtotal=v.subtotal,
+            )
+            for v in vistas
+        ],
+        unidades=sum(v.cantidad for v in vistas),
+        total=tienda.total(vistas),
     )
 
 
