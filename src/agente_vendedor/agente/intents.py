@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
+from difflib import SequenceMatcher
 from enum import StrEnum
 
 from agente_vendedor.core.text import fold
@@ -27,6 +29,11 @@ class Intencion(StrEnum):
     HUMANO = "hablar_con_humano"
     DESPEDIDA = "despedida"
     RECHAZO = "rechazo"
+    COMPARAR = "comparar"
+    PRESUPUESTO = "presupuesto"
+    INFO_TIENDA = "info_tienda"
+    REGATEO = "regateo"
+    NEGAR = "negacion"
     DESCONOCIDA = "desconocida"
     ATENDIDO_POR_HUMANO = "atendido_por_humano"
 
@@ -47,7 +54,12 @@ NUMEROS = {
     "once": 11,
     "doce": 12,
     "quince": 15,
+    "trece": 13,
+    "catorce": 14,
+    "dieciseis": 16,
+    "dieciocho": 18,
     "veinte": 20,
+    "treinta": 30,
     "par": 2,
 }
 ORDINALES = {
@@ -64,66 +76,336 @@ ORDINALES = {
     "quinto": 5,
     "quinta": 5,
 }
-UNIDADES = r"(?:kg|g|mm|cm|m|l|litros?|w|v|gb|tb|bar|tazas?|piezas?|pulgadas|quemadores|mah|hz|gr)"
+UNIDADES = r"(?:kg|g|mm|cm|m|ml|l|lt|litros?|w|v|gb|tb|bar|tazas?|piezas?|pulgadas|quemadores|mah|hz|gr|gramos|kilos?)"
+MONEDA = r"(?:€|eur|euros?|pesos?|lucas|luca|dolares|usd|mil|soles|\$)"
+
+# How people write in chats, mapped to the words the rules know: abbreviations, phonetic spellings, dialect forms.
+# A general lexicon of written Spanish, not phrasings of any test corpus.
+CHAT = {
+    "q": "que",
+    "k": "que",
+    "ke": "que",
+    "qe": "que",
+    "xq": "porque",
+    "pq": "porque",
+    "porq": "porque",
+    "xk": "porque",
+    "tb": "tambien",
+    "tmb": "tambien",
+    "tbn": "tambien",
+    "tambn": "tambien",
+    "pls": "por favor",
+    "plis": "por favor",
+    "plz": "por favor",
+    "porfa": "por favor",
+    "porfis": "por favor",
+    "xfa": "por favor",
+    "xfavor": "por favor",
+    "porfavor": "por favor",
+    "x": "por",
+    "d": "de",
+    "dnd": "donde",
+    "kiero": "quiero",
+    "qiero": "quiero",
+    "kero": "quiero",
+    "quero": "quiero",
+    "kisiera": "quisiera",
+    "ola": "hola",
+    "holis": "hola",
+    "grax": "gracias",
+    "grs": "gracias",
+    "grcs": "gracias",
+    "gracia": "gracias",
+    "sip": "si",
+    "sipi": "si",
+    "sep": "si",
+    "sii": "si",
+    "simon": "si",
+    "sisi": "si si",
+    "nop": "no",
+    "nel": "no",
+    "nones": "no",
+    "oki": "ok",
+    "okis": "ok",
+    "okey": "ok",
+    "oka": "ok",
+    "okay": "ok",
+    "okk": "ok",
+    "okas": "ok",
+    "tenes": "tienes",
+    "queres": "quieres",
+    "podes": "puedes",
+    "bno": "bueno",
+    "cel": "celular",
+    "aki": "aqui",
+    "toy": "estoy",
+    "mxo": "mucho",
+    "kuanto": "cuanto",
+    "qnto": "cuanto",
+    "cuant": "cuanto",
+    "cuanto's": "cuanto",
+    "ta": "esta",
+    "pa": "para",
+    "pal": "para el",
+    "nomas": "nada mas",
+    "dle": "dale",
+    "dal": "dale",
+    "vdd": "verdad",
+    "msj": "mensaje",
+    "tel": "telefono",
+    "telf": "telefono",
+    "cuanta": "cuanto",
+    "kuesta": "cuesta",
+    "questa": "cuesta",
+    "cuesa": "cuesta",
+    "kuestan": "cuestan",
+    "questan": "cuestan",
+    "nesesito": "necesito",
+    "nececito": "necesito",
+    "nesecito": "necesito",
+    "ocupo": "necesito",
+    "tiens": "tienes",
+    "tieen": "tienen",
+    "tinen": "tienen",
+    "tenen": "tienen",
+    "aver": "a ver",
+    "weno": "bueno",
+    "buenass": "buenas",
+    "wenas": "buenas",
+    "buens": "buenas",
+    "xd": "",
+    "jaja": "",
+    "jajaja": "",
+    "jeje": "",
+    "mmm": "",
+    "emm": "",
+    "este": "este",
+}
+# Words that say "yes" or "no" as answers, across Spain and Latin America.
+AFIRMACIONES = frozenset(
+    """si claro vale ok dale va sale orale listo perfecto correcto adelante obvio bueno genial exacto venga hecho
+    seguro afirmativo confirmo confirmado confirma bacan chevere hagale hagamosle sipo ya porsupuesto buenisimo
+    excelente joya barbaro copado""".split()
+)
+AFIRMACIONES_FRASES = (
+    "de una",
+    "por supuesto",
+    "de acuerdo",
+    "asi es",
+    "me parece bien",
+    "esta bien",
+    "ta bien",
+    "re bien",
+    "ya po",
+    "claro que si",
+    "por favor",
+    "me sirve",
+    "eso es",
+    "eso mismo",
+    "me lo llevo",
+    "me la llevo",
+    "lo quiero",
+    "la quiero",
+    "los quiero",
+    "las quiero",
+    "lo compro",
+    "la compro",
+    "hazlo",
+    "procede",
+)
+NEGACIONES = frozenset("no nada tampoco dejalo olvidalo paso nah".split())
+NEGACIONES_FRASES = (
+    "mejor no",
+    "ni ahi",
+    "ni loco",
+    "para nada",
+    "no gracias",
+    "ahora no",
+    "todavia no",
+    "aun no",
+    "por ahora no",
+    "dejalo asi",
+    "asi esta bien",
+    "nada mas",
+    "no por ahora",
+    "no quiero",
+    "ya no",
+)
+COLORES = frozenset(
+    """rojo roja azul negro negra blanco blanca verde amarillo amarilla rosa gris morado morada naranja plateado
+    plateada dorado dorada marron beige lila turquesa celeste""".split()
+)
+_PALABRAS_CLAVE = (
+    "quiero",
+    "quisiera",
+    "cuesta",
+    "cuestan",
+    "cuanto",
+    "precio",
+    "tienen",
+    "necesito",
+    "carrito",
+    "confirmo",
+    "cancelar",
+    "comprar",
+    "gracias",
+    "buenas",
+    "disponible",
+    "recomiendas",
+    "barato",
+    "barata",
+    "llevo",
+)
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_TELEFONO = re.compile(r"(?<![\w@])\+?\d[\d \-]{6,18}\d(?![\w@])")
+_TELEFONO = re.compile(r"(?<![\w@])\+?\(?\d[\d \-().]{6,18}\d(?![\w@])")
 _NOMBRE = re.compile(
-    r"(?:me llamo|mi nombre es|soy|nombre:?)\s+([A-Za-zÁÉÍÓÚÜÑáéíóúüñ][A-Za-zÁÉÍÓÚÜÑáéíóúüñ' -]{1,60}?)"
-    r"(?=\s*(?:[,.;]|\by\b|\bcon\b|\bmi\b|\bemail\b|\bcorreo\b|\btel|$))",
+    r"(?:me llamo|mi nombre es|mi nombre:|nombre:?|a nombre de|soy|habla)\s+"
+    r"([A-Za-zÁÉÍÓÚÜÑáéíóúüñ][A-Za-zÁÉÍÓÚÜÑáéíóúüñ' -]{1,60}?)"
+    r"(?=\s*(?:[,.;:\n]|\by\b|\bcon\b|\bmi\b|\bel\b|\bemail\b|\bcorreo\b|\bmail\b|\btel|\bcel|\bwhats|\bal\b|$))",
     re.IGNORECASE,
+)
+_NO_NOMBRE = frozenset(
+    """mi correo email mail e es el la tel telefono celular cel whatsapp whats movil numero nombre datos aqui van mis
+    son a de y con para por favor gracias ok dale si vale listo claro perfecto apunta anota este esta mi email:
+    correo: contacto escribeme llamame al pedido envio direccion calle gmail hotmail hola buenas buenos dias tardes
+    noches ya po bueno entonces pues ahi te paso paso dejo te le""".split()
 )
 
 _HUMANO = re.compile(
-    r"\b(hablar|habla|atienda|atiende|pasame|pasar|quiero)\b.*\b(persona|humano|humana|agente humano|operador|"
-    r"operadora|encargado|encargada|dependiente|alguien real)\b|\bpersona real\b|\bun humano\b"
+    r"\b(hablar|habla|atienda|atiende|pasame|pasar|quiero|comunicame|comunicar)\b.*\b(persona|humano|humana|"
+    r"agente humano|operador|operadora|encargado|encargada|dependiente|alguien real|asesor|asesora|vendedor real)\b"
+    r"|\bpersona real\b|\bun humano\b"
 )
 _RECHAZO = re.compile(
-    r"descuento|rebaja|gratis|mas barato para mi|bajame el precio|baja el precio|cambia\w* (el|los) precio|"
-    r"pon\w* (el|a) precio|precio a \d|al \d+ ?%|\d+ ?% de|ignora|olvida (tus|las) instrucciones|"
+    r"gratis|cambia\w* (el|los) precio|pon\w* (el|a) precio|"
+    r"ignora|olvida (tus|las) instrucciones|"
     r"instrucciones (del|de) sistema|system prompt|prompt|eres ahora|actua como|modo desarrollador|"
-    r"datos de (otro|otros|los) cliente|(?<!mi )(email|correo|telefono|direccion|datos) (de|del) (?!contacto)[a-z]+|"
+    r"datos de (otro|otros|los) cliente|(?<!mi )(email|correo|telefono|direccion|datos) (de|del) (?!contacto)"
+    r"(otro|otra|otros|los clientes|cliente|la clienta|el cliente|usuario)|"
     r"lista de clientes|clientes (tienen|hay)|quien (ha )?compr|"
     r"pedidos de otr|base de datos|contrasena|password|token|\bsql\b|select .*from|drop table|delete from|insert into|"
     r"administrador"
 )
-_CONFIRMAR = re.compile(
-    r"^(si|sip|vale|ok|okay|de acuerdo|correcto|adelante|perfecto|claro)\b|\bconfirm\w*|\bhaz el pedido|"
-    r"\btramita\w*|\bfinaliza\w*|\bpagar\b|\bcompra(lo)?\b$"
+_REGATEO = re.compile(
+    r"descuento|rebaja|\bmas barato para mi|bajame|baja(me|rme)? el precio|me (lo|la|los|las) (dejas|deja|das|da|"
+    r"pones|puedes dejar) (en|a|por) \d|(dejamelo|dejamela|dejalo|dejala) (en|a) \d|precio a \d|al \d+ ?%|"
+    r"\d+ ?% de|un precio especial|\bregate|\bnegoci|(te|le) (doy|ofrezco|pago) \d|ultimo precio|mejor precio|"
+    r"hacer? (un )?precio|me haces precio|promocion|oferta para mi|cupon"
 )
+_CONFIRMAR = re.compile(r"\bconfirm\w*|\bhaz el pedido|\btramita\w*|\bfinaliza\w*|\bpagar\b|\bcompra(lo)?\b$")
 _CANCELAR = re.compile(
-    r"\bcancel\w*|\banula\w*|\bolvidalo\b|\bno quiero nada\b|\bvacia\w* (el )?carrito|\bya no quiero (nada|comprar)"
+    r"\bcancel\w*|\banula\w*|\bno quiero nada\b|\bvacia\w* (el |mi )?(carrito|cesta)|\bya no quiero (nada|comprar)|"
+    r"\bborra (todo|el carrito)|\bquita(me)? todo|\bempezar de nuevo|\bolvida (todo|el pedido)"
 )
-_QUITAR = re.compile(r"\b(quita|quitame|quitar|elimina|eliminar|saca|sacame|borra|borrar)\b|\bya no quiero\b")
+_QUITAR = re.compile(
+    r"\b(quita|quitame|quitale|quitar|elimina|eliminame|eliminar|saca|sacame|sacale|borra|borrame|borrar|retira)\b|"
+    r"\bya no quiero\b|\bsin (el|la|los|las)\b|\bmenos (el|la|los|las)\b(?! \d)"
+)
 _CORREGIR = re.compile(
-    r"^(mejor|mas bien|que sean|cambialo a|cambia a|en vez de \w+,?)\s+(\d+|[a-z]+)\b|"
-    r"\bmejor (\d+|[a-z]+)\b(?! que)"
+    r"^(?:no\s+|bueno\s+|mejor\s+no\s+)?(mejor|mas bien|que sean|cambialo a|cambia a|cambiala a|cambia(lo|la)? (a|por)|"
+    r"en vez de \w+,?|pon(me|le)?|dejalo en|dejala en|solo)\s+(\d+|[a-z]+)\b|\bmejor (\d+|[a-z]+)\b(?! que)|"
+    r"\bque sean (\d+|[a-z]+)\b|\bcambia\w* (la cantidad )?a (\d+|[a-z]+)\b"
 )
 _VER_CARRITO = re.compile(
-    r"\bcarrito\b|\bque llevo\b|\bmi pedido\b|\bresumen\b|\bcesta\b|\bcuanto (es|seria) en total\b"
+    r"\bcarrito\b|\bque llevo\b|\bmi pedido\b|\bresumen\b|\bcesta\b|\bcuanto (es|seria|va|llevo|sale todo)"
+    r"( en)? (total|todo)?\b|\btotal\b|\bque tengo\b|\bcuanto (te )?debo\b"
 )
 _AGREGAR = re.compile(
-    r"\b(quiero|quisiera|anade|anademe|anadir|agrega|agregar|agregame|ponme|me llevo|llevo|comprar|compro|"
-    r"dame|deme|me quedo con|reserva)\b"
+    r"\b(quiero|quisiera|queria|anade|anademe|anadir|agrega|agregar|agregame|agregale|ponme|pongame|me llevo|llevo|"
+    r"llevare|comprar|compro|comprare|dame|deme|dele|mandame|mandeme|enviame|me quedo con|reserva|reservame|necesito|"
+    r"me regala|me regalas|regalame|me vende|me vendes|vendeme|echame|sumale|suma|agregue|anada|me pasas|"
+    r"me das|me da|apartame|separame|encargo|encargar|pido|pedir|quiero pedir)\b"
 )
-_PRECIO = re.compile(r"\bprecio|\bcuanto (cuesta|cuestan|vale|valen|sale|salen)|\bcoste\b|\bcuesta\b")
-_STOCK = re.compile(r"\bstock\b|\bdisponib|\bquedan\b|\bexistencias\b|\bunidades (hay|tienen|quedan)\b")
-_RECOMENDAR = re.compile(r"\brecomi?end|\bsugier|\baconsej|\bcual (me )?(compro|elijo)|\bque me (ofreces|propones)")
-_SALUDO = re.compile(r"^(hola|buenas|buenos dias|buenas tardes|buenas noches|hey|saludos)\b")
-_DESPEDIDA = re.compile(r"\b(adios|hasta luego|hasta pronto|chao|nos vemos|eso es todo|nada mas)\b|^gracias\b")
-_REFERENCIA = re.compile(r"\b(ese|esa|este|esta|eso|esos|esas|lo|la|el mismo|la misma)\b")
+_PRECIO = re.compile(
+    r"\bprecio|\bcuanto (cuesta|cuestan|vale|valen|sale|salen|es|son|esta|estan|cobran|cobras|seria)|\bcoste\b|"
+    r"\bcuesta\b|\bcuestan\b|\ba como (esta|estan|sale)|\bque valor\b|\bvalor (de|del)\b|\bcuanto por\b|\ba cuanto\b"
+)
+_STOCK = re.compile(
+    r"\bstock\b|\bdisponib|\bquedan\b|\bqueda\b|\bexistencias\b|\bunidades (hay|tienen|quedan)\b|"
+    r"\bcuant[oa]s (hay|tienen|tenes|tienes|quedan|te quedan|les quedan)\b|\bhay en existencia"
+)
+_RECOMENDAR = re.compile(
+    r"\brecomi?end|\bsugier|\baconsej|\bcual (me )?(compro|elijo|llevo)|\bque me (ofreces|propones)"
+    r"|\bcual es (el|la) mejor|\bcual (es )?mejor\b|\bque me conviene"
+)
+_COMPARAR = re.compile(
+    r"\b(diferencia|diferencias|comparar|compara|comparacion|versus|vs)\b|\bque (es|sale|esta) mas (barat|car)\w*"
+    r"|\bcual (es|sale|esta) mas (barat|car|grande|potente)\w*.*\b(o|u)\b|\bmas (barat|car)\w* (el|la|entre)\b.*\bo\b"
+)
+_SALUDO = re.compile(r"^(hola|buenas|buenos dias|buenas tardes|buenas noches|hey|saludos|que tal|buen dia|ey)\b")
+_DESPEDIDA = re.compile(
+    r"\b(adios|hasta luego|hasta pronto|chao|chau|nos vemos|eso es todo|nada mas|bye|hasta manana)\b|^gracias\b"
+    r"|^muchas gracias\b|^mil gracias\b"
+)
+_REFERENCIA = re.compile(
+    r"\b(ese|esa|este|esta|eso|esos|esas|estos|estas|lo|la|los|las|el mismo|la misma|ese mismo|esa misma)\b"
+)
+_TODAS = re.compile(
+    r"\b(las|los|lo) que (queden|quedan|haya|hay|tengas|tengan|tenga|tienes|tienen)\b|\btodas? las que\b|"
+    r"\btodos? los que\b|\btodo (lo que|el stock)\b|\bel maximo\b|\blas disponibles\b|\blos disponibles\b"
+)
+_PRECIO_MAX = re.compile(
+    r"\b(?:menos de|por debajo de|maximo|max|hasta|no mas de|que no pase de|que no supere|inferior a|no supere|"
+    r"por menos de|debajo de|menor a|menor de|tope de?|presupuesto de|presupuesto es de|tengo)\s+(?:unos |los )?"
+    r"(\d{1,7}(?:[.,]\d{1,2})?)"
+)
+_PRECIO_MIN = re.compile(
+    r"\b(?:mas de|por encima de|minimo|superior a|arriba de|mayor a|mayor de)\s+(\d{1,7}(?:[.,]\d{1,2})?)"
+)
+_RANGO = re.compile(r"\bentre\s+(\d{1,7}(?:[.,]\d{1,2})?)\s+(?:y|a)\s+(\d{1,7}(?:[.,]\d{1,2})?)")
+_SUPERLATIVO = re.compile(
+    r"\b(?:(?:el|la|lo|los|las|uno|una)\s+)?(mas|menos)\s+(barat\w*|economic\w*|car[oa]s?|grande\w*|chic[oa]s?|"
+    r"pequen\w*|potente\w*|capacidad|larg[oa]s?|cort[oa]s?|nuev[oa]s?|bueno|buena|mejor)\b"
+    r"|\b(el|la|lo)\s+(mejor|peor)\s+precio\b|\b(barat[oa]s?|economic[oa]s?)\b"
+)
+_TEMAS = {
+    "horario": re.compile(
+        r"\bhorario|\ba que hora|\bhasta que hora|\bque hora (abren|cierran)|\babren\b|\bcierran\b|\babierto|"
+        r"\bdias (abren|atienden)|\batienden (los|el|hoy)"
+    ),
+    "direccion": re.compile(
+        r"\bdireccion\b|\bdonde (estan|queda|quedan|esta la tienda|los encuentro|se ubican)|\bubicacion|"
+        r"\bubicados\b|\bdonde (es|esta) (la tienda|el local)|\btienda fisica|\blocal\b|\bsucursal"
+    ),
+    "envios": re.compile(
+        r"\benvio|\benvian|\benvias|\bmandan\b|\bdomicilio|\bdespach|\bentrega|\bgastos de envio|\bcuanto tarda|"
+        r"\bllega(n|ria)? (a|en|hasta)\b|\bhacen envios|\bmandar a\b|\bshipping|\bcourier"
+    ),
+    "devoluciones": re.compile(
+        r"\bdevolu|\bdevolver|\bdevuelvo|\bgarantia|\breembols|\bcambio de producto|\bcambiar (el|un) producto|"
+        r"\bsi no me (gusta|sirve|queda)"
+    ),
+    "formas_pago": re.compile(
+        r"\bformas? de pago|\bmetodos? de pago|\bpagar con\b|\bpuedo pagar|\baceptan\b|\btarjeta\b|\bbizum\b|"
+        r"\btransferencia\b|\befectivo\b|\bpaypal\b|\bmercado ?pago\b|\bcuotas\b|\ba plazos\b|\bcomo (se )?paga"
+    ),
+    "telefono": re.compile(r"\b(su|el|un) (telefono|numero) de (la tienda|contacto)|\bnumero de la tienda"),
+}
 
 FILLER = frozenset(
-    """hola buenas buenos dias tardes noches quiero quisiera queria busco buscaba necesito tienen tienes teneis hay
-    venden vendeis me gustaria comprar compro dame deme ponme anade anademe agrega agregame llevo lleva precio
-    precios cuanto cuesta cuestan vale valen sale salen stock disponible disponibles quedan existencias unidades
-    unidad recomiendas recomienda recomiendame sugieres aconsejas algun alguna algunos algunas que cual cuales
+    """hola buenas buenos dias tardes noches quiero quisiera queria busco buscaba buscando ando necesito tienen tienes
+    teneis hay venden vendeis me gustaria comprar compro dame deme ponme anade anademe agrega agregame llevo lleva
+    precio precios cuanto cuesta cuestan vale valen sale salen stock disponible disponibles quedan queda existencias
+    unidades unidad dejas deja dejar dejarias recomiendas recomienda recomiendame sugieres aconsejas algun alguna algunos algunas que cual cuales
     del de la el los las un una unos unas por favor gracias mas y o tambien otro otra favor sobre ver mirar
     tengo puedo podria podrias puede saber info informacion ese esa este esta eso esos esas es son para mi
     modelo modelos producto productos articulo articulos tienda catalogo opciones opcion tipo tipos barato
-    baratos barata caro mejor bueno buena algo cosa cosas me lo le quita quitame quitar elimina eliminar saca
-    sacame borra borrar cancela mejor sean sea cambia cambialo pon carrito cesta hazme haz reserva vez solo si sip
-    vale ok claro perfecto adelante anadelo anademelo""".split()
+    baratos barata baratas caro cara caros caras mejor bueno buena algo cosa cosas me lo le quita quitame quitar
+    elimina eliminar saca sacame borra borrar cancela sean sea cambia cambialo pon carrito cesta hazme haz reserva
+    vez solo si sip vale ok claro perfecto adelante anadelo anademelo dale va sale orale listo porfa hay tenes
+    tendran tendras tendrian manejan manejas venden vendes consigo conseguir encuentro encontrar mostrar muestrame
+    muestra ensename ensenar enseñame quiera quisieramos queremos necesitamos necesitaria regala regalas regalame
+    mandame manda envia enviame pasame pasas das da dan vendes vende vendeme echame suma sumale agregale agregue
+    anada apartame separame encargo encargar pido pedir pues bien entonces ahora ahorita al tiro che parce po
+    weon wey guey mano amigo amiga senor senora senorita joven chido bacano bacan chevere genial super re muy
+    bastante cuantos cuantas disponibilidad economico economica economicos economicas menos hasta entre maximo
+    minimo euros euro pesos peso lucas luca dolares usd mil presupuesto comparar diferencia diferencias versus vs
+    cual mejor peor grande grandes chico chica pequeno pequena potente vaya ya ok okay vos usted ustedes ustedes
+    les nos te tu su sus aqui alli ahi hacer hago llevar llevarme comprarme necesitaria buscaria gustaria estoy
+    estaba estamos interesa interesado interesada interesaria cuesten valga salga tal como esto estos estas
+    todo toda todos todas nada mucho mucha muchos muchas poco poca pocos pocas cuanta cuanto cuantos verdad
+    nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno""".split()
 )
 
 
@@ -141,53 +423,143 @@ class Contacto:
         return not (self.nombre or self.email or self.telefono)
 
 
+@dataclass(frozen=True)
+class Restricciones:
+    """Price limits and superlatives a message asks for ("menos de 20", "la más barata")."""
+
+    precio_max: Decimal | None = None
+    precio_min: Decimal | None = None
+    orden: str | None = None  # "precio_asc", "precio_desc", "tamano_desc", "tamano_asc"
+
+
+def _corregir_token(word: str) -> str:
+    """Chat spellings and one-letter typos of the words the rules key on ("kiero", "questa", "nesesito")."""
+    if word in CHAT:
+        return CHAT[word]
+    collapsed = re.sub(r"([a-z])\1{2,}", r"\1", word)
+    if collapsed != word:
+        word = collapsed
+    if len(word) > 2 and word[-1] == word[-2] and word[-1] in "aeiou" and word[:-1] in _LEXICO:
+        return word[:-1]
+    if word in CHAT:
+        return CHAT[word]
+    if len(word) >= 5 and word not in _LEXICO and not word.isdigit():
+        for clave in _PALABRAS_CLAVE:
+            if abs(len(clave) - len(word)) <= 1 and clave[0] in (word[0], "c" if word[0] in "kq" else word[0]):
+                if SequenceMatcher(None, word, clave).ratio() >= 0.83:
+                    return clave
+    return word
+
+
+_LEXICO = FILLER | AFIRMACIONES | NEGACIONES | frozenset(_PALABRAS_CLAVE) | frozenset(CHAT.values())
+
+
 def normalizar(texto: str) -> str:
-    """Folded text with punctuation turned into spaces (keeps digits, letters and `%`)."""
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9%@.+ ]", " ", fold(texto))).replace(" .", " ").strip(" .")
+    """Folded text with punctuation turned into spaces and chat spellings mapped ("kiero 2 x fa" -> "quiero 2 por
+    favor"); keeps digits, letters, `%`, `@` and `.` inside e-mails and decimals."""
+    base = re.sub(r"[^a-z0-9%@.+ ]", " ", fold(_EMAIL.sub(lambda m: m.group(0).replace(" ", ""), texto)))
+    base = re.sub(r"(?<!\d)\.|\.(?!\d|[a-z0-9]+@|[a-z]{2,}\b)", " ", base)
+    words = [_corregir_token(w) for w in base.split()]
+    return re.sub(r"\s+", " ", " ".join(w for w in words if w)).strip(" .")
 
 
 def contacto(texto: str) -> Contacto:
-    """Name, e-mail and phone written in a message, if any."""
+    """Name, e-mail and phone written in a message, in any order, with or without "me llamo" / "soy"."""
     email_match = _EMAIL.search(texto)
-    sin_email = _EMAIL.sub(" ", texto)
+    sin_email = _EMAIL.sub(" , ", texto)
     tel_match = _TELEFONO.search(sin_email)
+    telefono = re.sub(r"\s+", " ", tel_match.group(0)).strip() if tel_match else None
+    if telefono is not None and len(re.sub(r"\D", "", telefono)) < 7:
+        telefono, tel_match = None, None
     nombre_match = _NOMBRE.search(sin_email)
-    nombre = nombre_match.group(1).strip(" '-") if nombre_match else None
-    if nombre is not None and len(nombre) < 2:
-        nombre = None
+    nombre = _limpiar_nombre(nombre_match.group(1)) if nombre_match else None
+    if nombre is None and (email_match or tel_match):
+        resto = _TELEFONO.sub(" , ", sin_email) if tel_match else sin_email
+        for trozo in re.split(r"[,;:\n/|()]|\by\b|\s-\s", resto):
+            candidato = nombre_suelto(trozo)
+            if candidato:
+                nombre = candidato
+                break
     return Contacto(
-        nombre=nombre.title() if nombre else None,
-        email=email_match.group(0).lower() if email_match else None,
-        telefono=re.sub(r"\s+", " ", tel_match.group(0)).strip() if tel_match else None,
+        nombre=nombre,
+        email=email_match.group(0).lower().strip(".") if email_match else None,
+        telefono=telefono,
     )
 
 
+def _limpiar_nombre(raw: str) -> str | None:
+    words = [w for w in re.split(r"\s+", raw.strip(" '-")) if w]
+    while words and fold(words[-1]) in _NO_NOMBRE:
+        words.pop()
+    nombre = " ".join(words)
+    if len(nombre) < 2 or any(fold(w) in FILLER | AFIRMACIONES for w in words[:1]):
+        return None
+    return nombre.title() if nombre.islower() or nombre.isupper() else nombre
+
+
+def nombre_suelto(texto: str) -> str | None:
+    """A bare name ("Pedro Gómez", "ana ruiz"): 1-4 words of letters, none of them a request or shop word."""
+    words = [w for w in re.split(r"[\s.!¡¿?]+", texto.strip()) if w]
+    while words and fold(words[0]) in _NO_NOMBRE:
+        words.pop(0)
+    while words and fold(words[-1]) in _NO_NOMBRE:
+        words.pop()
+    if not 1 <= len(words) <= 4:
+        return None
+    for word in words:
+        plain = fold(word)
+        if not re.fullmatch(r"[a-z][a-z'-]*", plain) or len(plain) < 2:
+            return None
+        if plain in _LEXICO or plain in _NO_NOMBRE or plain in NUMEROS or plain in ORDINALES or plain in COLORES:
+            return None
+    if len(words) == 1 and len(words[0]) < 3:
+        return None
+    nombre = " ".join(words)
+    return nombre.title() if nombre.islower() or nombre.isupper() else nombre
+
+
+def _sin_restricciones(norm: str) -> str:
+    """The text without price limits and amounts of money (their numbers are not quantities)."""
+    norm = _RANGO.sub(" ", norm)
+    norm = _PRECIO_MAX.sub(" ", norm)
+    norm = _PRECIO_MIN.sub(" ", norm)
+    return re.sub(r"\b\d{1,7}(?:[.,]\d{1,2})?\s*" + MONEDA + r"(?!\w)", " ", norm)
+
+
 def cantidad(texto: str) -> int | None:
-    """The quantity asked for: digits or Spanish words ("dos", "una docena"); None when none is given."""
-    norm = normalizar(texto)
+    """The quantity asked for: digits or Spanish words ("dos", "un par", "media docena"); None when none is given."""
+    norm = _sin_restricciones(normalizar(_EMAIL.sub(" ", texto)))
+    norm = _TELEFONO.sub(" ", norm)
     if "media docena" in norm:
         return 6
     docenas = re.search(r"\b(\d+|un|una|dos|tres)\s+docenas?\b", norm)
     if docenas:
         word = docenas.group(1)
         return 12 * (int(word) if word.isdigit() else NUMEROS[word])
-    for match in re.finditer(r"\b(\d{1,4})\b(?!\s*" + UNIDADES + r"\b)(?!\s*%)", norm):
+    for match in re.finditer(r"(?<![\d.,])\b(\d{1,4})\b(?![.,]\d)(?!\s*" + UNIDADES + r"\b)(?!\s*%)", norm):
         value = int(match.group(1))
         if value > 0 and not _ordinal_digit(norm, match.start()):
             return value
     words = norm.split()
-    for word in words:
+    for i, word in enumerate(words):
         if word in NUMEROS and word not in {"un", "una", "uno"}:
+            if word == "par" and (i == 0 or words[i - 1] not in {"un", "una"}):
+                continue
             return NUMEROS[word]
     if any(word in {"un", "una", "uno"} for word in words):
         return 1
     return None
 
 
+def todas(texto: str) -> bool:
+    """ "las que queden", "todas las que tengas": every unit in stock."""
+    return bool(_TODAS.search(normalizar(texto)))
+
+
 def _ordinal_digit(norm: str, start: int) -> bool:
     """`el 2`, `numero 2`, `opcion 2` refer to a position in the list, not a quantity."""
     before = norm[:start].split()[-1:] if start else []
-    return bool(before) and before[0] in {"el", "la", "numero", "opcion", "n", "no", "del", "nº"}
+    return bool(before) and before[0] in {"el", "la", "numero", "opcion", "n", "no", "del", "nº", "nro"}
 
 
 def ordinal(texto: str) -> int | None:
@@ -198,7 +570,7 @@ def ordinal(texto: str) -> int | None:
             return ORDINALES[word]
         if word in {"ultimo", "ultima"}:
             return -1
-    match = re.search(r"\b(?:el|la|del|numero|opcion)\s+(\d{1,2})\b(?!\s*" + UNIDADES + r"\b)", norm)
+    match = re.search(r"\b(?:el|la|del|numero|opcion|nro)\s+(\d{1,2})\b(?!\s*" + UNIDADES + r"\b)", norm)
     return int(match.group(1)) if match else None
 
 
@@ -207,28 +579,115 @@ def referencia_demostrativa(texto: str) -> bool:
     return bool(_REFERENCIA.search(normalizar(texto)))
 
 
+def el_otro(texto: str) -> bool:
+    """ "el otro", "la otra": the other product of the last pair."""
+    return bool(re.search(r"\b(el|la|lo) otr[oa]\b|\bmejor (el|la) otr[oa]\b", normalizar(texto)))
+
+
 def atributo(texto: str) -> str | None:
-    """The distinguishing words of "el de 750W" / "la de 6 tazas"."""
-    match = re.search(r"\b(?:el|la|los|las) de ([a-z0-9 ]{1,40})", normalizar(texto))
-    if not match:
-        return None
-    words = [w for w in match.group(1).split() if w not in FILLER and w not in NUMEROS]
+    """The distinguishing words of "el de 750W" / "la de 6 tazas" / "la roja"."""
+    norm = normalizar(texto)
+    match = re.search(r"\b(?:el|la|los|las|uno|una) de ([a-z0-9 ]{1,40})", norm)
+    words: list[str] = []
+    if match:
+        words = [w for w in match.group(1).split() if w not in FILLER and w not in NUMEROS]
+    words += [w for w in norm.split() if w in COLORES and w not in words]
     return " ".join(words[:3]) or None
+
+
+def restricciones(texto: str) -> Restricciones:
+    """Price ceiling or range and the superlative asked for."""
+    norm = normalizar(texto)
+    maximo = minimo = None
+    if rango := _RANGO.search(norm):
+        a, b = sorted(Decimal(x.replace(",", ".")) for x in rango.groups())
+        minimo, maximo = a, b
+    else:
+        if tope := _PRECIO_MAX.search(norm):
+            maximo = Decimal(tope.group(1).replace(",", "."))
+        if piso := _PRECIO_MIN.search(norm):
+            minimo = Decimal(piso.group(1).replace(",", "."))
+    orden = None
+    if sup := _SUPERLATIVO.search(norm):
+        grado, rasgo = sup.group(1), sup.group(2) or sup.group(4) or sup.group(5) or ""
+        if rasgo.startswith(("barat", "economic")) or (grado == "menos" and rasgo.startswith("car")):
+            orden = (
+                "precio_asc" if not (grado == "menos" and rasgo.startswith(("barat", "economic"))) else "precio_desc"
+            )
+        elif rasgo.startswith("car") or rasgo == "peor":
+            orden = "precio_desc"
+        elif rasgo == "mejor" and sup.group(3):
+            orden = "precio_asc"
+        elif rasgo.startswith(("grande", "potente", "capacidad", "larg")):
+            orden = "tamano_desc" if grado != "menos" else "tamano_asc"
+        elif rasgo.startswith(("chic", "pequen", "cort")):
+            orden = "tamano_asc" if grado != "menos" else "tamano_desc"
+    return Restricciones(precio_max=maximo, precio_min=minimo, orden=orden)
+
+
+def tema_tienda(texto: str) -> str | None:
+    """The shop topic a question is about (horario, direccion, envios, devoluciones, formas_pago, telefono)."""
+    norm = normalizar(texto)
+    for tema, patron in _TEMAS.items():
+        if patron.search(norm):
+            return tema
+    return None
+
+
+def afirmacion(texto: str) -> bool:
+    """An answer that says yes ("sí", "dale", "de una", "órale", "ya po"), alone or leading the message."""
+    norm = normalizar(texto)
+    if not norm or negacion(texto):
+        return False
+    words = norm.split()
+    if words[0] in AFIRMACIONES and words[0] != "ya":
+        return True
+    if any(norm == f or norm.startswith(f + " ") for f in AFIRMACIONES_FRASES):
+        return True
+    return len(words) <= 3 and all(w in AFIRMACIONES or w in {"po", "pues"} for w in words)
+
+
+def negacion(texto: str) -> bool:
+    """An answer that says no ("no", "mejor no", "déjalo", "nada", "ni ahí"), alone or leading the message."""
+    norm = normalizar(texto)
+    if not norm:
+        return False
+    words = norm.split()
+    if any(norm == f or norm.startswith(f + " ") for f in NEGACIONES_FRASES):
+        return True
+    return words[0] in NEGACIONES and (len(words) <= 4 or words[1] in {"gracias", "por", "quiero", "mejor"})
 
 
 def palabras_producto(texto: str) -> str:
     """The words that name a product, without the request around them ("¿tienen taladros?" -> "taladros")."""
-    norm = normalizar(_EMAIL.sub(" ", texto))
+    norm = _sin_restricciones(normalizar(_EMAIL.sub(" ", texto)))
+    norm = _TELEFONO.sub(" ", norm)
     words = [
         w
         for w in norm.split()
-        if w not in FILLER and w not in NUMEROS and w not in ORDINALES and not re.fullmatch(r"\d{1,4}", w)
+        if w not in FILLER
+        and w not in NUMEROS
+        and w not in ORDINALES
+        and w not in AFIRMACIONES
+        and w not in NEGACIONES
+        and not re.fullmatch(r"\d{1,4}", w)
     ]
     return " ".join(words)
 
 
+def segmentos(texto: str) -> list[str]:
+    """A message that asks for several products split into one request each ("2 bombillas y una mochila")."""
+    norm = normalizar(_EMAIL.sub(" ", texto))
+    partes = [
+        p.strip() for p in re.split(r",|\by\b|\be\b|\bmas\b(?= \d| un| una| dos| tres)|\btambien\b|\bademas\b|\+", norm)
+    ]
+    partes = [p for p in partes if p]
+    utiles = [p for p in partes if palabras_producto(p)]
+    return utiles if len(utiles) >= 2 else [norm]
+
+
 def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
-    """The intent of a message; `esperando` is the step the dialogue waits for (datos, confirmacion)."""
+    """The intent of a message by rules; `esperando` is the step the dialogue waits for (datos, confirmacion)."""
     norm = normalizar(texto)
     if not norm:
         return Intencion.DESCONOCIDA
@@ -236,26 +695,46 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.HUMANO
     if _RECHAZO.search(norm):
         return Intencion.RECHAZO
+    if _REGATEO.search(norm):
+        return Intencion.REGATEO
     datos = contacto(texto)
-    if datos.email or (datos.telefono and not _AGREGAR.search(norm)) or datos.nombre:
+    resto = palabras_producto(_EMAIL.sub(" ", texto)) if datos.email else ""
+    if (datos.email or datos.nombre or (datos.telefono and not _AGREGAR.search(norm))) and not (
+        resto and _AGREGAR.search(norm)
+    ):
         return Intencion.DATOS_CLIENTE
     if _CANCELAR.search(norm):
         return Intencion.CANCELAR
-    if esperando == "confirmacion" and _CONFIRMAR.search(norm) and not re.search(r"\bno\b", norm):
+    if esperando == "confirmacion" and (afirmacion(texto) or _CONFIRMAR.search(norm)) and not negacion(texto):
         return Intencion.CONFIRMAR
-    if re.search(r"\bconfirm", norm):
+    if re.search(r"\bconfirm", norm) and not negacion(texto):
         return Intencion.CONFIRMAR
-    if esperando == "eligiendo" and (ordinal(texto) is not None or atributo(texto)) and not _PRECIO.search(norm):
+    if esperando in ("ofrecido", "eligiendo", "confirmacion", "sin_stock") and negacion(texto):
+        return Intencion.NEGAR
+    if (
+        esperando == "eligiendo"
+        and (ordinal(texto) is not None or atributo(texto) or _superlativo(texto))
+        and not (_PRECIO.search(norm))
+    ):
         return Intencion.AGREGAR  # "el segundo" after "¿cuál de ellas quiere?"
-    if esperando == "ofrecido" and _CONFIRMAR.search(norm) and not re.search(r"\bno\b", norm):
+    if esperando in ("ofrecido", "sin_stock") and afirmacion(texto):
         return Intencion.AGREGAR  # "sí" to "¿se lo añado al carrito?"
+    if tema_tienda(texto) and not _PRECIO.search(norm) and not (_AGREGAR.search(norm) and palabras_producto(texto)):
+        return Intencion.INFO_TIENDA
     if _QUITAR.search(norm):
         return Intencion.QUITAR
-    if _CORREGIR.search(norm) and cantidad(texto) is not None:
+    if _CORREGIR.search(norm) and (cantidad(texto) is not None or todas(texto)):
         return Intencion.CORREGIR
-    if _VER_CARRITO.search(norm):
+    if _COMPARAR.search(norm):
+        return Intencion.COMPARAR
+    if _VER_CARRITO.search(norm) and not palabras_producto(texto):
         return Intencion.VER_CARRITO
-    if _AGREGAR.search(norm) and (cantidad(texto) is not None or ordinal(texto) is not None or _has_ref(texto)):
+    compra = _AGREGAR.search(norm) or re.match(r"^(y\s+)?(\d+|un|una|dos|tres|cuatro|cinco)\b", norm)
+    if (
+        compra
+        and (cantidad(texto) is not None or ordinal(texto) is not None or _has_ref(texto) or todas(texto))
+        and not _PRECIO.search(norm)
+    ):
         return Intencion.AGREGAR
     if _PRECIO.search(norm):
         return Intencion.PRECIO
@@ -263,18 +742,33 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.STOCK
     if _RECOMENDAR.search(norm):
         return Intencion.RECOMENDAR
-    if _AGREGAR.search(norm) and palabras_producto(texto):
+    r = restricciones(texto)
+    if r.precio_max is not None or r.precio_min is not None:
+        return Intencion.PRESUPUESTO
+    if compra and palabras_producto(texto):
         return Intencion.AGREGAR
-    if _DESPEDIDA.search(norm):
+    if _DESPEDIDA.search(norm) and not palabras_producto(texto):
         return Intencion.DESPEDIDA
     if _SALUDO.search(norm) and not palabras_producto(texto):
         return Intencion.SALUDO
     if palabras_producto(texto):
         return Intencion.BUSCAR
-    if esperando == "confirmacion" and re.search(r"^no\b", norm):
-        return Intencion.CANCELAR
+    if r.orden is not None:
+        return Intencion.PRECIO
+    if afirmacion(texto):
+        return Intencion.CONFIRMAR if esperando == "confirmacion" else Intencion.DESCONOCIDA
+    if negacion(texto):
+        return Intencion.NEGAR
+    if _DESPEDIDA.search(norm):
+        return Intencion.DESPEDIDA
+    if _SALUDO.search(norm):
+        return Intencion.SALUDO
     return Intencion.DESCONOCIDA
 
 
+def _superlativo(texto: str) -> bool:
+    return restricciones(texto).orden is not None
+
+
 def _has_ref(texto: str) -> bool:
-    return referencia_demostrativa(texto) or atributo(texto) is not None
+    return referencia_demostrativa(texto) or atributo(texto) is not None or el_otro(texto) or _superlativo(texto)

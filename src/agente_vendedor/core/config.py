@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     CORS_ORIGINS: Annotated[list[str] | None, NoDecode] = None
 
     DEMO_DATA: bool = True
+    # The shop's own answers to horario, dirección, envíos, devoluciones and formas de pago (YAML or JSON the owner
+    # edits); without it the agent never guesses them: it says a person will answer and flags the chat.
+    TIENDA_INFO: Path | None = None
     MIN_FREE_DISK_MB: int = Field(default=200, ge=0)
 
     @field_validator("CORS_ORIGINS", mode="before")
