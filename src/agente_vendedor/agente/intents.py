@@ -387,7 +387,8 @@ FILLER = frozenset(
     """hola buenas buenos dias tardes noches quiero quisiera queria busco buscaba buscando ando necesito tienen tienes
     teneis hay venden vendeis me gustaria comprar compro dame deme ponme anade anademe agrega agregame llevo lleva
     precio precios cuanto cuesta cuestan vale valen sale salen stock disponible disponibles quedan queda existencias
-    unidades unidad dejas deja dejar dejarias recomiendas recomienda recomiendame sugieres aconsejas algun alguna algunos algunas que cual cuales
+    unidades unidad dejas deja dejar dejarias recomiendas recomienda recomiendame sugieres aconsejas
+    algun alguna algunos algunas que cual cuales
     del de la el los las un una unos unas por favor gracias mas y o tambien otro otra favor sobre ver mirar
     tengo puedo podria podrias puede saber info informacion ese esa este esta eso esos esas es son para mi
     modelo modelos producto productos articulo articulos tienda catalogo opciones opcion tipo tipos barato
