@@ -133,13 +133,14 @@ class Banco:
         self.tmp = Path(tempfile.mkdtemp(prefix="dialogos-eval-"))
         self.url = url or f"sqlite:///{self.tmp / 'eval.db'}"
         migrate.upgrade(self.url)
+        opciones: dict[str, Any] = {"TIENDA_INFO": carpeta / "tienda.yaml"} if "TIENDA_INFO" in Settings.model_fields else {}
         self.settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             DATABASE_URL=self.url,
             DATA_DIRECTORY=self.tmp,
             CHROMA_PERSIST_DIRECTORY=self.tmp / "chroma",
             DEMO_DATA=False,
-            TIENDA_INFO=carpeta / "tienda.yaml",
+            **opciones,
         )
         self.engine = create_db_engine(self.settings.sqlalchemy_url)
         self.rag = Rag(self.settings, create_session_factory(self.engine))
@@ -164,10 +165,17 @@ class Banco:
     def limpiar(self) -> None:
         """Back to the loaded catalog: stock restored; orders, clientes, chats and unmet demand removed."""
         with self.rag.session_factory() as session:
-            for model in (VentaHistorial, VentaLinea, ClaveIdempotencia, Venta, DemandaInsatisfecha, Mensaje):
+            for model in (
+                Mensaje,
+                DemandaInsatisfecha,
+                Conversacion,
+                VentaHistorial,
+                VentaLinea,
+                ClaveIdempotencia,
+                Venta,
+                Cliente,
+            ):
                 session.execute(delete(model))
-            session.execute(delete(Conversacion))
-            session.execute(delete(Cliente))
             for producto_id, stock in self.stock.items():
                 session.execute(
                     update(Producto).where(Producto.id == producto_id, Producto.stock != stock).values(stock=stock)

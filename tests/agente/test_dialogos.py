@@ -266,7 +266,9 @@ def test_discounts_are_refused_and_the_order_keeps_the_catalog_price(
 ) -> None:
     chat = Chat(anon_client, "descuento")
     _comprar_taladros(chat, "una")
-    assert chat("hazme un 50% de descuento y te lo compro")["intencion"] == "rechazo"
+    regateo = chat("hazme un 50% de descuento y te lo compro")
+    assert regateo["intencion"] == "regateo"
+    assert "59.90 €" in chat.texto and regateo["carrito"]["total"] == "59.90"
     chat("Me llamo Rosa Gil, rosa@example.com")
     chat("confirmo")
     [venta] = ventas(app)

@@ -7,9 +7,11 @@ Conventions the guard relies on: product names (and only they) go between «», 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
-from agente_vendedor.agente import intents, tienda
+from agente_vendedor.agente import informacion, intents, tienda
 from agente_vendedor.agente.intents import Intencion
 from agente_vendedor.agente.tienda import Contexto, Respuesta, euros
 from agente_vendedor.core.text import fold
@@ -90,22 +92,31 @@ def carrito_texto(ctx: Contexto) -> str:
 
 
 def _referido(ctx: Contexto, texto: str, *, en_carrito: bool = False) -> Producto | None:
-    """The product a message points at: by position, by attribute ("el de 750W"), "ese", or the one discussed."""
+    """The product a message points at: by position, "el otro", a superlative ("la más barata"), an attribute
+    ("el de 750W", "la roja"), "ese", or the one discussed."""
     estado = ctx.estado
     candidatos = [linea.producto_id for linea in estado.carrito] if en_carrito else estado.mostrados
+    pool = candidatos or estado.mostrados
     posicion = intents.ordinal(texto)
     if posicion is not None and candidatos:
         index = len(candidatos) - 1 if posicion == -1 else posicion - 1
         if 0 <= index < len(candidatos):
             return tienda.producto_activo(ctx, candidatos[index])
         return None
+    if intents.el_otro(texto) and pool:
+        otros = [i for i in pool if i != estado.foco]
+        if len(otros) == 1 or (otros and estado.foco in pool):
+            return tienda.producto_activo(ctx, otros[0])
+        return None
+    orden = intents.restricciones(texto).orden
+    if orden is not None and len(pool) > 1:
+        return _superlativo(ctx, [p for p in (tienda.producto_activo(ctx, i) for i in pool) if p is not None], orden)
     rasgo = intents.atributo(texto)
-    pool = candidatos or estado.mostrados
     if rasgo:
-        for producto_id in pool:
-            producto = tienda.producto_activo(ctx, producto_id)
-            if producto is not None and all(w in fold(producto.nombre) for w in rasgo.split()):
-                return producto
+        productos = [p for p in (tienda.producto_activo(ctx, i) for i in pool) if p is not None]
+        elegidos = [p for p in productos if _tiene_rasgo(p, rasgo)]
+        if len(elegidos) == 1:
+            return elegidos[0]
         return None  # "el de 750W" that is not on the list: the caller searches the catalog for it
     if estado.foco is not None and (not en_carrito or estado.cantidad_en_carrito(estado.foco)):
         return tienda.producto_activo(ctx, estado.foco)
@@ -116,15 +127,48 @@ def _referido(ctx: Contexto, texto: str, *, en_carrito: bool = False) -> Product
     return None
 
 
+def _raiz(word: str) -> str:
+    """Gender and number folded away for matching adjectives: "roja"/"rojo"/"rojas" -> "roj"."""
+    word = word.rstrip("s") if len(word) > 3 else word
+    return word[:-1] if len(word) > 3 and word[-1] in "oae" else word
+
+
+def _tiene_rasgo(producto: Producto, rasgo: str) -> bool:
+    """Every word of the attribute is in the product's name (colours in any gender, "9 w" as "9w")."""
+    nombre = fold(producto.nombre)
+    palabras = {_raiz(w) for w in re.findall(r"[a-z0-9]+", nombre)} | set(re.findall(r"[a-z0-9]+", nombre))
+    compacto = re.sub(r"(\d)\s+([a-z])", r"\1\2", nombre)
+    palabras |= set(re.findall(r"[a-z0-9]+", compacto))
+    return all(w in palabras or _raiz(w) in palabras for w in rasgo.split())
+
+
+def _superlativo(ctx: Contexto, productos: Sequence[Producto], orden: str) -> Producto | None:
+    """The cheapest / dearest / biggest / smallest of the products in play."""
+    if not productos:
+        return None
+    if orden.startswith("precio"):
+        ordenados = sorted(productos, key=lambda p: (p.precio, p.id))
+        return ordenados[0] if orden == "precio_asc" else ordenados[-1]
+    medidas = [(tienda.magnitud(p), p) for p in productos]
+    unidades = {m[0] for m, _ in medidas if m is not None}
+    if len(unidades) != 1 or any(m is None for m, _ in medidas):
+        ordenados = sorted(productos, key=lambda p: (p.precio, p.id))  # no common size: the dearer is the bigger
+    else:
+        ordenados = sorted(productos, key=lambda p: (tienda.magnitud(p) or ("", 0.0))[1])
+    return ordenados[-1] if orden == "tamano_desc" else ordenados[0]
+
+
 def _por_nombre_en(ctx: Contexto, palabras: str, ids: Sequence[int]) -> Producto | None:
     """The only product among `ids` whose name contains every given word (singular or plural); None if 0 or 2+."""
-    words = [w.rstrip("s") for w in palabras.split() if len(w) > 2]
+    words = [w.rstrip("s") for w in palabras.split() if len(w) > 2 or any(c.isdigit() for c in w)]
     if not words:
         return None
     encontrados = []
     for producto_id in ids:
         producto = tienda.producto_activo(ctx, producto_id)
-        if producto is not None and all(w in fold(producto.nombre) for w in words):
+        if producto is not None and (
+            all(w in fold(producto.nombre) for w in words) or _tiene_rasgo(producto, " ".join(words))
+        ):
             encontrados.append(producto)
     return encontrados[0] if len(encontrados) == 1 else None
 
@@ -199,11 +243,14 @@ def _ofrecer(ctx: Contexto) -> None:
 def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
     """Searching, asking a price or the stock, or for a recommendation."""
     palabras = intents.palabras_producto(texto)
-    if not palabras or intents.ordinal(texto) is not None or intents.atributo(texto):
+    limites = intents.restricciones(texto)
+    en_lista = _por_nombre_en(ctx, palabras, ctx.estado.mostrados) if palabras else None
+    if en_lista is not None and limites.orden is None:
+        return _describir(ctx, en_lista, intencion)
+    referencia = intents.ordinal(texto) is not None or intents.atributo(texto) or intents.el_otro(texto)
+    if not palabras or referencia or (limites.orden and not palabras):
         producto = _referido(ctx, texto)
-        if producto is not None and (not palabras or intents.ordinal(texto) is not None):
-            return _describir(ctx, producto, intencion)
-        if producto is not None and intents.atributo(texto):
+        if producto is not None and (not palabras or referencia):
             return _describir(ctx, producto, intencion)
     if not palabras:
         if intencion == Intencion.RECOMENDAR and ctx.estado.mostrados:
@@ -211,13 +258,14 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
         return "¿Qué producto le interesa? Dígame qué busca y le enseño opciones con precio y disponibilidad."
     encontrados = tienda.buscar(ctx, palabras)
     if not encontrados:
-        tienda.registrar_demanda(ctx, "sin_producto", ctx.consulta)
-        ctx.estado.mostrados = []
-        respuesta = f'Lo siento, no tenemos "{palabras}" en el catálogo.'
-        categorias = [nombre for nombre, _ in productos_service.categories(session=ctx.session)]
-        if categorias:
-            respuesta += " Trabajamos estas categorías: " + ", ".join(categorias) + ". ¿Le interesa alguna?"
-        return respuesta
+        return _sin_producto(ctx, palabras)
+    if limites.orden is not None and len(encontrados) > 1:
+        elegido = _superlativo(ctx, [p for p, _ in encontrados], limites.orden)
+        if elegido is not None:
+            ctx.estado.mostrados = [p.id for p, _ in encontrados]
+            for producto, score in encontrados:
+                ctx.mencionar(producto.id, score)
+            return _describir(ctx, elegido, Intencion.PRECIO if intencion == Intencion.BUSCAR else intencion)
     if intencion in (Intencion.PRECIO, Intencion.STOCK):
         ids = [p.id for p, _ in encontrados]
         elegido = encontrados[0][0] if len(encontrados) == 1 else _por_nombre_en(ctx, palabras, ids)
@@ -231,8 +279,13 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
         ctx.estado.mostrados = [producto.id]
         ctx.mencionar(producto.id, score)
         return _describir(ctx, producto, intencion)
+    return _opciones(ctx, encontrados)
+
+
+def _opciones(ctx: Contexto, encontrados: Sequence[tuple[Producto, float | None]]) -> str:
+    """A numbered list of matches to choose from (and alternatives when none is in stock)."""
     lista = _listar(ctx, encontrados)
-    ctx.estado.foco = encontrados[0][0].id if len(encontrados) == 1 else None
+    ctx.estado.foco = None
     respuesta = f"{_elegir(ctx, OPCIONES, 'opciones')}\n{lista}"
     if all(p.stock <= 0 for p, _ in encontrados):
         tienda.registrar_demanda(ctx, "sin_stock", ctx.consulta, producto_id=encontrados[0][0].id)
@@ -240,6 +293,167 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
     else:
         respuesta += '\n¿Cuál le interesa? Puede decirme, por ejemplo, "quiero dos del primero".'
     return respuesta
+
+
+def _sin_producto(ctx: Contexto, palabras: str, cantidad: int | None = None) -> str:
+    """The shop lacks it: say so, offer the nearest real products, and record the unmet demand."""
+    tienda.registrar_demanda(ctx, "sin_producto", ctx.consulta, cantidad=cantidad)
+    ctx.estado.mostrados = []
+    respuesta = f'Lo siento, no tenemos "{palabras}" en el catálogo.'
+    parecidos = tienda.parecidos(ctx, palabras)
+    if parecidos:
+        ctx.estado.mostrados = [p.id for p in parecidos]
+        for p in parecidos:
+            ctx.mencionar(p.id)
+        lista = "\n".join(_linea_producto(i, p) for i, p in enumerate(parecidos, start=1))
+        return f"{respuesta} Lo más parecido que tenemos:\n{lista}\n¿Le interesa alguno?"
+    categorias = [nombre for nombre, _ in productos_service.categories(session=ctx.session)]
+    if categorias:
+        respuesta += " Trabajamos estas categorías: " + ", ".join(categorias) + ". ¿Le interesa alguna?"
+    return respuesta
+
+
+def _presupuesto(ctx: Contexto, texto: str) -> str:
+    """ "Algo por menos de 20 euros": products within the budget, from the words given or the list shown."""
+    limites = intents.restricciones(texto)
+    palabras = intents.palabras_producto(texto)
+    encontrados: list[tuple[Producto, float | None]]
+    if palabras:
+        encontrados = list(tienda.buscar(ctx, palabras, precio_max=limites.precio_max, precio_min=limites.precio_min))
+        if not encontrados and tienda.buscar(ctx, palabras):
+            return _fuera_de_presupuesto(ctx, palabras, limites.precio_max)
+    elif ctx.estado.mostrados:
+        encontrados = [
+            (p, None)
+            for p in _mostrados(ctx)
+            if (limites.precio_max is None or p.precio <= limites.precio_max)
+            and (limites.precio_min is None or p.precio >= limites.precio_min)
+        ]
+        if not encontrados:
+            encontrados = [
+                (p, None) for p in tienda.por_precio(ctx, precio_max=limites.precio_max, precio_min=limites.precio_min)
+            ]
+    else:
+        encontrados = [
+            (p, None) for p in tienda.por_precio(ctx, precio_max=limites.precio_max, precio_min=limites.precio_min)
+        ]
+    if not encontrados:
+        if palabras:
+            return _sin_producto(ctx, palabras)
+        return "Lo siento, no tengo productos en ese rango de precio ahora mismo. ¿Le busco algo concreto?"
+    encontrados = sorted(encontrados, key=lambda pair: (pair[0].precio, pair[0].id))
+    if len(encontrados) == 1:
+        ctx.estado.mostrados = [encontrados[0][0].id]
+        return _describir(ctx, encontrados[0][0], Intencion.BUSCAR)
+    lista = _listar(ctx, encontrados)
+    ctx.estado.foco = None
+    return f"Dentro de ese precio tengo:\n{lista}\n¿Cuál le interesa?"
+
+
+def _fuera_de_presupuesto(ctx: Contexto, palabras: str, tope: Decimal | None) -> str:
+    encontrados = tienda.buscar(ctx, palabras)
+    mas_barato = min((p for p, _ in encontrados), key=lambda p: (p.precio, p.id))
+    ctx.estado.mostrados = [mas_barato.id]
+    ctx.estado.foco = mas_barato.id
+    ctx.mencionar(mas_barato.id)
+    _ofrecer(ctx)
+    return (
+        f"No tengo ninguno por ese precio. El más económico es «{mas_barato.nombre}»: {euros(mas_barato.precio)}, "
+        f"{_stock_texto(mas_barato)}. ¿Quiere que se lo añada al carrito?"
+    )
+
+
+def _comparar(ctx: Contexto, texto: str) -> str:
+    """ "¿Qué es más barato, X o Y?": both products' facts from the catalog and which one wins."""
+    norm = intents.normalizar(texto)
+    partes = [p for p in re.split(r"\bo\b|\bu\b|\bvs\b|\bversus\b|\by\b|,", norm) if p.strip()]
+    productos: list[Producto] = []
+    for parte in partes:
+        producto = None
+        palabras = intents.palabras_producto(parte)
+        if intents.ordinal(parte) is not None or intents.atributo(parte):
+            producto = _referido(ctx, parte)
+        if producto is None and palabras:
+            producto = _por_nombre_en(ctx, palabras, ctx.estado.mostrados)
+            if producto is None:
+                encontrados = tienda.buscar(ctx, palabras)
+                ids = [p.id for p, _ in encontrados]
+                producto = _por_nombre_en(ctx, palabras, ids) or (encontrados[0][0] if encontrados else None)
+        if producto is not None and producto.id not in {p.id for p in productos}:
+            productos.append(producto)
+    if len(productos) < 2:
+        productos = _mostrados(ctx)[:5] if len(_mostrados(ctx)) >= 2 else productos
+    if len(productos) < 2:
+        return _consultar(ctx, texto, Intencion.PRECIO)
+    orden = intents.restricciones(texto).orden or "precio_asc"
+    ganador = _superlativo(ctx, productos, orden)
+    ctx.estado.mostrados = [p.id for p in productos]
+    for p in productos:
+        ctx.mencionar(p.id)
+    filas = "\n".join(_linea_producto(i, p) for i, p in enumerate(productos, start=1))
+    criterio = {
+        "precio_asc": "más económico",
+        "precio_desc": "más caro",
+        "tamano_desc": "más grande",
+        "tamano_asc": "más pequeño",
+    }[orden]
+    respuesta = f"{filas}"
+    if ganador is not None:
+        ctx.estado.foco = ganador.id
+        respuesta += f"\nEl {criterio} es «{ganador.nombre}»."
+        if ganador.stock > 0:
+            respuesta += " ¿Quiere que se lo añada al carrito?"
+            _ofrecer(ctx)
+    return respuesta
+
+
+def _info_tienda(ctx: Contexto, texto: str) -> str:
+    """Shop questions answered only from the owner's file; otherwise a person is asked to answer."""
+    tema = intents.tema_tienda(texto) or ""
+    info = tienda.info(ctx)
+    respuesta = info.responder(tema) if info is not None else None
+    if respuesta is not None:
+        return f"{informacion.TITULOS[tema]}: {respuesta}"
+    ctx.conversacion.requiere_humano = True
+    if ctx.conversacion.estado == "activa":
+        ctx.conversacion.estado = "requiere_humano"
+    return (
+        "Esa información no la tengo a mano; he avisado a una persona del equipo y le responderá en este chat. "
+        "Mientras tanto, le ayudo con productos, precios y su pedido."
+    )
+
+
+def _regateo(ctx: Contexto, texto: str) -> str:
+    """Haggling gets the catalog price, politely."""
+    palabras = intents.palabras_producto(texto)
+    producto = _referido(ctx, texto)
+    if palabras:
+        encontrados = tienda.buscar(ctx, palabras)
+        producto = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados]) or producto
+    if producto is None:
+        return (
+            "Lo siento, no puedo cambiar precios: son los del catálogo, iguales para todos los clientes. "
+            "¿Le ayudo a encontrar algo dentro de su presupuesto?"
+        )
+    ctx.mencionar(producto.id)
+    ctx.estado.foco = producto.id
+    respuesta = (
+        f"Entiendo, pero no puedo cambiar precios: «{producto.nombre}» cuesta {euros(producto.precio)}, "
+        "el precio del catálogo, igual para todos los clientes."
+    )
+    if producto.stock > 0:
+        _ofrecer(ctx)
+        respuesta += " ¿Quiere que se lo añada al carrito a ese precio?"
+    return respuesta
+
+
+def _negar(ctx: Contexto, texto: str, paso: str | None) -> str:
+    """A "no" to what was just offered or asked: nothing changes and the customer leads."""
+    if paso == "confirmacion" and ctx.estado.carrito:
+        ctx.estado.paso = None
+        return "De acuerdo, no realizo el pedido. Su carrito se conserva: dígame si quiere cambiar algo o vaciarlo."
+    ctx.estado.cantidad_pendiente = None
+    return "De acuerdo. ¿Le ayudo con algo más?"
 
 
 def _mostrados(ctx: Contexto) -> list[Producto]:
@@ -263,53 +477,96 @@ def _recomendar(ctx: Contexto, candidatos: Sequence[tuple[Producto, float | None
 
 
 def _agregar(ctx: Contexto, texto: str) -> str:
+    """Put what the customer asks for in the cart: one product, or several named in one message."""
+    partes = intents.segmentos(texto)
+    if len(partes) == 1:
+        return _agregar_uno(ctx, texto, final=True)
+    mensajes = [_agregar_uno(ctx, parte, final=False) for parte in partes]
+    return "\n".join(m for m in mensajes if m) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
+
+
+def _resolver(ctx: Contexto, texto: str) -> Producto | str:
+    """The product a purchase request means, or the reply that asks or explains (a list, "no tenemos")."""
     palabras = intents.palabras_producto(texto)
+    referencia = (
+        intents.ordinal(texto) is not None
+        or intents.atributo(texto)
+        or intents.el_otro(texto)
+        or intents.restricciones(texto).orden is not None
+    )
     producto = None
-    if intents.ordinal(texto) is not None or intents.atributo(texto) or not palabras:
+    if referencia or not palabras:
         producto = _referido(ctx, texto)
     if producto is None and palabras:
         producto = _por_nombre_en(ctx, palabras, ctx.estado.mostrados)
         if producto is None:
             encontrados = tienda.buscar(ctx, palabras)
             if not encontrados:
-                tienda.registrar_demanda(ctx, "sin_producto", ctx.consulta, cantidad=intents.cantidad(texto))
-                return f'Lo siento, no tenemos "{palabras}" en el catálogo. ¿Busca algo parecido?'
+                return _sin_producto(ctx, palabras, intents.cantidad(texto))
+            orden = intents.restricciones(texto).orden
             exacto = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados])
+            if orden is not None and exacto is None:
+                exacto = _superlativo(ctx, [p for p, _ in encontrados], orden)
             if len(encontrados) > 1 and exacto is None:
                 lista = _listar(ctx, encontrados)
-                if ctx.estado.paso is None:
+                ctx.estado.foco = None
+                if ctx.estado.paso in (None, "datos_cliente"):
                     ctx.estado.paso = "eligiendo"
-                    ctx.estado.cantidad_pendiente = intents.cantidad(texto)
+                ctx.estado.cantidad_pendiente = intents.cantidad(texto)
                 return f'Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, "el primero")'
             producto = exacto or encontrados[0][0]
     if producto is None:
+        if len(ctx.estado.mostrados) > 1:
+            return '¿Cuál de las opciones quiere? Dígame el número o el nombre (por ejemplo, "el segundo").'
         return '¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista ("el segundo").'
-    cantidad = intents.cantidad(texto) or ctx.estado.cantidad_pendiente or 1
+    return producto
+
+
+def _agregar_uno(ctx: Contexto, texto: str, *, final: bool) -> str:
+    resuelto = _resolver(ctx, texto)
+    if isinstance(resuelto, str):
+        return resuelto
+    producto = resuelto
+    if intents.todas(texto):
+        cantidad = max(producto.stock - ctx.estado.cantidad_en_carrito(producto.id), 0) or producto.stock
+    else:
+        cantidad = intents.cantidad(texto) or ctx.estado.cantidad_pendiente or 1
     ctx.estado.cantidad_pendiente = None
-    return _poner(ctx, producto, cantidad, sumar=True)
+    return _poner(ctx, producto, cantidad, sumar=True, final=final)
 
 
-def _poner(ctx: Contexto, producto: Producto, cantidad: int, *, sumar: bool) -> str:
+def _poner(ctx: Contexto, producto: Producto, cantidad: int, *, sumar: bool, final: bool = True) -> str:
     ctx.mencionar(producto.id)
+    ctx.estado.foco = producto.id
     if producto.stock <= 0:
         tienda.registrar_demanda(ctx, "sin_stock", ctx.consulta, producto_id=producto.id, cantidad=cantidad)
         return f"Lo siento, «{producto.nombre}» está agotado." + _alternativas_texto(ctx, producto)
     resultado = tienda.poner_en_carrito(ctx, producto, cantidad, sumar=sumar)
     if not resultado.ok:
         tienda.registrar_demanda(ctx, "sin_stock", ctx.consulta, producto_id=producto.id, cantidad=cantidad)
-        return (
-            f"Lo siento, de «{producto.nombre}» solo quedan {producto.stock} unidades. "
-            "¿Quiere esa cantidad u otra menor?"
-        )
+        ya = ctx.estado.cantidad_en_carrito(producto.id) if sumar else 0
+        caben = max(producto.stock - ya, 0)
+        if caben <= 0:
+            return f"Ya tiene en el carrito todas las unidades que quedan de «{producto.nombre}» ({producto.stock})."
+        ctx.estado.cantidad_pendiente = caben
+        if ctx.estado.paso in (None, "datos_cliente", "ofrecido"):
+            ctx.estado.paso = "sin_stock"
+        return f"Lo siento, de «{producto.nombre}» solo quedan {producto.stock} unidades. ¿Quiere que le añada {caben}?"
     unidades = ctx.estado.cantidad_en_carrito(producto.id)
-    return f"Hecho: {unidades} × «{producto.nombre}» en su carrito.\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
+    hecho = f"Hecho: {unidades} × «{producto.nombre}» en su carrito."
+    if not final:
+        return hecho
+    return f"{hecho}\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
 
 
 def _corregir(ctx: Contexto, texto: str) -> str:
-    cantidad = intents.cantidad(texto) or 1
-    producto = _referido(ctx, texto, en_carrito=True)
+    palabras = intents.palabras_producto(texto)
+    carrito_ids = [linea.producto_id for linea in ctx.estado.carrito]
+    producto = _por_nombre_en(ctx, palabras, carrito_ids) if palabras else None
+    producto = producto or _referido(ctx, texto, en_carrito=True)
     if producto is None:
         return "¿De qué producto quiere cambiar la cantidad?"
+    cantidad = producto.stock if intents.todas(texto) else intents.cantidad(texto) or 1
     return _poner(ctx, producto, cantidad, sumar=False)
 
 
@@ -332,13 +589,17 @@ def _ver_carrito(ctx: Contexto, texto: str) -> str:
     return carrito_texto(ctx) + _siguiente_paso(ctx)
 
 
-def _datos(ctx: Contexto, texto: str) -> str:
-    datos = intents.contacto(texto)
+def _datos(ctx: Contexto, texto: str, datos: intents.Contacto | None = None) -> str:
+    datos = datos or intents.contacto(texto)
     problema = tienda.registrar_cliente(ctx, datos.nombre, datos.email, datos.telefono)
     if problema == "falta_email":
         gracias = f"Gracias, {ctx.estado.nombre}. " if ctx.estado.nombre else "Gracias. "
+        if ctx.estado.paso is None and ctx.estado.carrito:
+            ctx.estado.paso = "datos_cliente"
         return gracias + "¿Me indica también su email? Lo necesitamos para el pedido."
     if problema == "falta_nombre":
+        if ctx.estado.paso is None and ctx.estado.carrito:
+            ctx.estado.paso = "datos_cliente"
         return "Gracias. ¿Me indica también su nombre?"
     if problema == "datos_invalidos":
         return "No he podido registrar esos datos. ¿Puede revisar el nombre y el email?"
@@ -414,20 +675,49 @@ HANDLERS: dict[Intencion, Callable[[Contexto, str], str]] = {
     Intencion.DATOS_CLIENTE: _datos,
     Intencion.CONFIRMAR: _confirmar,
     Intencion.CANCELAR: _cancelar,
+    Intencion.COMPARAR: _comparar,
+    Intencion.PRESUPUESTO: _presupuesto,
+    Intencion.INFO_TIENDA: _info_tienda,
+    Intencion.REGATEO: _regateo,
     Intencion.DESCONOCIDA: _desconocida,
 }
 
 
+def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion, intents.Contacto]:
+    """The intent in the light of the dialogue: a bare name while details are pending, a "sí, esa" to a product."""
+    intencion = intents.detectar(texto, esperando=paso)
+    datos = intents.contacto(texto)
+    estado = ctx.estado
+    if paso == "datos_cliente" and datos.vacio and intencion in (Intencion.BUSCAR, Intencion.DESCONOCIDA):
+        nombre = intents.nombre_suelto(texto)
+        if nombre and not tienda.buscar(ctx, intents.palabras_producto(texto)):
+            return Intencion.DATOS_CLIENTE, intents.Contacto(nombre, None, None)
+    if intencion == Intencion.DESCONOCIDA and intents.afirmacion(texto):
+        if estado.foco is not None or len(estado.mostrados) == 1:
+            return Intencion.AGREGAR, datos
+        if estado.carrito and estado.cliente_id is not None:
+            return Intencion.CONFIRMAR, datos
+    return intencion, datos
+
+
 def responder(ctx: Contexto, texto: str) -> Respuesta:
     """Answer one customer message, updating the chat's state and the database through `tienda`."""
-    intencion = intents.detectar(texto, esperando=ctx.estado.paso)
-    if ctx.estado.paso in ("ofrecido", "eligiendo"):
+    paso = ctx.estado.paso
+    intencion, datos = _interpretar(ctx, texto, paso)
+    if paso in ("ofrecido", "eligiendo", "sin_stock"):
         ctx.estado.paso = None  # an offer or a choice holds for one reply only
         if intencion != Intencion.AGREGAR:
             ctx.estado.cantidad_pendiente = None
-    handler = HANDLERS.get(intencion)
-    if handler is not None:
-        respuesta = handler(ctx, texto)
+    if intencion == Intencion.DATOS_CLIENTE:
+        respuesta = _datos(ctx, texto, datos)
     else:
-        respuesta = _consultar(ctx, texto, intencion)
+        if not datos.vacio and intencion not in (Intencion.RECHAZO, Intencion.HUMANO):
+            # Details given along with a request ("quiero 2 bombillas, soy Ana, ana@x.com"): keep them too.
+            tienda.registrar_cliente(ctx, datos.nombre, datos.email, datos.telefono)
+        if intencion == Intencion.NEGAR:
+            respuesta = _negar(ctx, texto, paso)
+        elif (handler := HANDLERS.get(intencion)) is not None:
+            respuesta = handler(ctx, texto)
+        else:
+            respuesta = _consultar(ctx, texto, intencion)
     return Respuesta(texto=respuesta, intencion=intencion.value)

@@ -42,6 +42,10 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
+def _importes(texto: str) -> set[Decimal]:
+    return {v for m in _PRECIO.finditer(texto) if (v := _decimal(m.group(1))) is not None}
+
+
 def revisar(ctx: Contexto, texto: str) -> Veredicto:
     """Check a reply against the live database; products it names become `fuentes`."""
     nombres = [n.strip() for n in _NOMBRE.findall(texto)]
@@ -62,6 +66,9 @@ def revisar(ctx: Contexto, texto: str) -> Veredicto:
     precios |= {v.subtotal for v in vistas} | {v.producto.precio for v in vistas}
     if vistas:
         precios.add(tienda.total(vistas))
+    if (info := tienda.info(ctx)) is not None:
+        # The owner's own figures (shipping cost, free-shipping threshold) are facts too.
+        precios |= {v for texto_info in info.temas.values() for v in _importes(texto_info)}
     if ctx.venta_id is not None:
         venta = ctx.session.get(Venta, ctx.venta_id)
         if venta is not None:

@@ -281,8 +281,8 @@ _RECHAZO = re.compile(
     r"gratis|cambia\w* (el|los) precio|pon\w* (el|a) precio|"
     r"ignora|olvida (tus|las) instrucciones|"
     r"instrucciones (del|de) sistema|system prompt|prompt|eres ahora|actua como|modo desarrollador|"
-    r"datos de (otro|otros|los) cliente|(?<!mi )(email|correo|telefono|direccion|datos) (de|del) (?!contacto)"
-    r"(otro|otra|otros|los clientes|cliente|la clienta|el cliente|usuario)|"
+    r"datos de (otro|otros|los) cliente|(?<!mi )(?<!su )(email|correo|telefono|direccion|datos) (de|del) "
+    r"(?!contacto|la tienda|ustedes|su tienda|vuestra|el local|la sucursal|envio|entrega|mi\b)[a-z]+|"
     r"lista de clientes|clientes (tienen|hay)|quien (ha )?compr|"
     r"pedidos de otr|base de datos|contrasena|password|token|\bsql\b|select .*from|drop table|delete from|insert into|"
     r"administrador"
@@ -406,7 +406,9 @@ FILLER = frozenset(
     les nos te tu su sus aqui alli ahi hacer hago llevar llevarme comprarme necesitaria buscaria gustaria estoy
     estaba estamos interesa interesado interesada interesaria cuesten valga salga tal como esto estos estas
     todo toda todos todas nada mucho mucha muchos muchas poco poca pocos pocas cuanta cuanto cuantos verdad
-    nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno""".split()
+    nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno en adios chao chau
+    bye luego pronto hasta vemos saludos muchas descuento descuentos rebaja rebajas especial oferta dejarlo
+    dejarla dejas""".split()
 )
 
 
@@ -728,7 +730,7 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.CORREGIR
     if _COMPARAR.search(norm):
         return Intencion.COMPARAR
-    if _VER_CARRITO.search(norm) and not palabras_producto(texto):
+    if _VER_CARRITO.search(norm) and (not palabras_producto(texto) or re.search(r"\b(carrito|cesta)\b", norm)):
         return Intencion.VER_CARRITO
     compra = _AGREGAR.search(norm) or re.match(r"^(y\s+)?(\d+|un|una|dos|tres|cuatro|cinco)\b", norm)
     if (

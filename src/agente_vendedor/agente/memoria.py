@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-Paso = Literal["datos_cliente", "confirmacion", "ofrecido", "eligiendo"]
+Paso = Literal["datos_cliente", "confirmacion", "ofrecido", "eligiendo", "sin_stock"]
 
 
 class LineaCarrito(BaseModel):

@@ -164,10 +164,14 @@ def _estado(conversacion: Conversacion) -> EstadoConversacion:
 def _generar(ctx: Contexto, texto: str, llm: Generador | None) -> Respuesta:
     """The LLM when configured, inside a savepoint so a failed attempt leaves no trace; else the offline engine.
 
-    Refusals (discounts, other customers' data, injections) and requests for a person are policy, not
+    Refusals (discounts and haggling, other customers' data, injections) and requests for a person are policy, not
     conversation: the offline engine answers them even in LLM mode, so no prompt can talk the model round.
     """
-    politica = intents.detectar(texto, esperando=ctx.estado.paso) in (Intencion.RECHAZO, Intencion.HUMANO)
+    politica = intents.detectar(texto, esperando=ctx.estado.paso) in (
+        Intencion.RECHAZO,
+        Intencion.HUMANO,
+        Intencion.REGATEO,
+    )
     if llm is not None and not politica:
         historial = list(
             reversed(

@@ -6,6 +6,7 @@ agent says and does is always what the database holds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agente_vendedor.agente import informacion
+from agente_vendedor.agente.informacion import InfoTienda
 from agente_vendedor.agente.memoria import EstadoDialogo
 from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha
 from agente_vendedor.clientes import service as clientes_service
@@ -106,15 +109,66 @@ def producto_activo(ctx: Contexto, producto_id: int) -> Producto | None:
     return producto if producto is not None and producto.activo else None
 
 
-def buscar(ctx: Contexto, texto: str, *, limit: int = MAX_MOSTRADOS) -> list[tuple[Producto, float]]:
+def buscar(
+    ctx: Contexto,
+    texto: str,
+    *,
+    limit: int = MAX_MOSTRADOS,
+    precio_max: Decimal | None = None,
+    precio_min: Decimal | None = None,
+) -> list[tuple[Producto, float]]:
     """Products whose words match (full-text, typos and synonyms included); nothing when nothing matches."""
     if not texto.strip():
         return []
     if ctx.rag is None:
         return []
-    resultados = rag_service.search_productos(session=ctx.session, rag=ctx.rag, q=texto, limit=limit, modo="lexico")
+    resultados = rag_service.search_productos(
+        session=ctx.session,
+        rag=ctx.rag,
+        q=texto,
+        limit=limit if precio_min is None else limit * 4,
+        precio_max=precio_max,
+        modo="lexico",
+    )
     terminos = [t for t in rag_text.analyze(texto).all_terms if len(t) >= 3 or t.isdigit()]
-    return [(r.item, r.score) for r in resultados if _relevante(r.item, terminos)]
+    encontrados = [(r.item, r.score) for r in resultados if _relevante(r.item, terminos)]
+    if precio_min is not None:
+        encontrados = [(p, s) for p, s in encontrados if p.precio >= precio_min]
+    return encontrados[:limit]
+
+
+def por_precio(
+    ctx: Contexto, *, precio_max: Decimal | None, precio_min: Decimal | None, limit: int = MAX_MOSTRADOS
+) -> list[Producto]:
+    """In-stock products within a budget, the dearest that fits first (a budget question names no product)."""
+    query = select(Producto).where(Producto.activo.is_(True), Producto.stock > 0)
+    if precio_max is not None:
+        query = query.where(Producto.precio <= precio_max)
+    if precio_min is not None:
+        query = query.where(Producto.precio >= precio_min)
+    return list(ctx.session.scalars(query.order_by(Producto.precio.desc(), Producto.id).limit(limit)).all())
+
+
+_MAGNITUD = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(l|litros?|ml|w|kg|g|gr|cm|mm|m|gb|tb|pulgadas|\"|tazas|piezas|v|mah|quemadores|bar)\b"
+)
+
+
+def magnitud(producto: Producto) -> tuple[str, float] | None:
+    """The size a name states ("1,5 l", "600W", "20 kg"), with its unit, for "el más grande"."""
+    match = _MAGNITUD.search(fold(producto.nombre))
+    if not match:
+        return None
+    unidad = match.group(2).rstrip("s")
+    valor = float(match.group(1).replace(",", "."))
+    if unidad == "ml":
+        unidad, valor = "l", valor / 1000
+    return unidad, valor
+
+
+def info(ctx: Contexto) -> InfoTienda | None:
+    """The shop information file the owner configured (`TIENDA_INFO`), if any."""
+    return informacion.cargar(ctx.rag.settings.TIENDA_INFO) if ctx.rag is not None else None
 
 
 def _relevante(producto: Producto, terminos: list[str]) -> bool:
