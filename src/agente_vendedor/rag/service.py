@@ -27,6 +27,13 @@ POOL = 50  # candidates taken from each ranking before fusing
 EXACT_BONUS = 1.0  # larger than any fused score: exact hits always come first
 MIN_SIMILARITY_PRODUCTOS = 0.15
 MIN_SIMILARITY_CLIENTES = 0.55  # names and e-mails: only a close vector counts
+# The relevance cut-off, tuned once on eval/dialogos/relevancia.json (not per query): a list shows a product only
+# if it answers at least CORTE_COBERTURA of what the best match answers; meaning-only matches (no word in common)
+# count only when the words found little, and then only within CORTE_SIMILITUD of the closest meaning.
+CORTE_COBERTURA = 0.85
+COBERTURA_DEBIL = 0.5
+CORTE_SIMILITUD = 0.06
+MIN_SIMILARITY_SOLO_VECTOR = 0.30
 Modo = Literal["hibrido", "lexico", "vectorial"]
 
 
@@ -176,8 +183,13 @@ def search_productos(
     en_stock: bool | None = None,
     limit: int = 10,
     modo: Modo = "hibrido",
+    corte: bool = True,
 ) -> list[Resultado]:
-    """Products for a customer's words, best first; filters apply before ranking, precio and stock are live."""
+    """Products for a customer's words, best first; filters apply before ranking, precio and stock are live.
+
+    With `corte` (the default) only plausible matches are returned (see `_plausibles`); `corte=False` gives the
+    raw fused ranking, for the evaluation's comparison.
+    """
     consulta = rag_text.analyze(q)
     filters: list[ColumnElement[bool]] = [Producto.activo.is_(True)]
     # Only inactive products are missing from the index, and only `categoria` is filtered inside Chroma: it is
@@ -212,11 +224,48 @@ def search_productos(
     rows = {p.id: p for p in session.scalars(select(Producto).where(Producto.id.in_(ids), *filters)).all()}
     semantic = _fresh(hits, rows, producto_doc, MIN_SIMILARITY_PRODUCTOS)
     scores = _rrf([[i for i in lexical if i in rows], semantic])
+    exact = set()
     for item_id, producto in rows.items():
         if item_id in exact_sku or fold(producto.nombre) == consulta.folded:
             scores[item_id] = scores.get(item_id, 0.0) + EXACT_BONUS
-    ranked = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
-    return [Resultado(item=rows[i], score=round(s, 6)) for i, s in ranked]
+            exact.add(item_id)
+    ranked = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+    if corte:
+        similarity = {h.id: h.similarity for h in hits if h.id in rows}
+        keep = set(_plausibles([i for i, _ in ranked[: limit * 3]], rows, consulta, similarity, exact))
+        ranked = [pair for pair in ranked if pair[0] in keep]
+    return [Resultado(item=rows[i], score=round(s, 6)) for i, s in ranked[:limit]]
+
+
+def _plausibles(
+    ids: Sequence[int],
+    rows: dict[int, Producto],
+    consulta: rag_text.Consulta,
+    similarity: dict[int, float],
+    exact: set[int],
+) -> list[int]:
+    """The relevance cut-off: drop the fused ranking's weak tail (a toolbox after the blenders)."""
+    groups = rag_text.term_groups(consulta)
+    cover = {
+        i: rag_text.coverage(groups, rows[i].nombre, f"{rows[i].categoria or ''} {rows[i].descripcion or ''}")
+        for i in ids
+    }
+    best = max(cover.values(), default=0.0)
+    best_similarity = max((similarity[i] for i in ids if i in similarity), default=0.0)
+    floor = max(MIN_SIMILARITY_SOLO_VECTOR, best_similarity - CORTE_SIMILITUD)
+    keep = []
+    for i in ids:
+        if i in exact:
+            keep.append(i)
+        elif best < COBERTURA_DEBIL:
+            # The words matched little ("juguete para mi perro" only by "perro"): meaning decides.
+            if similarity.get(i, 0.0) >= floor:
+                keep.append(i)
+        elif cover[i] >= CORTE_COBERTURA * best:
+            keep.append(i)
+    if not keep and best > 0:
+        keep = [i for i in ids if cover[i] == best]  # vague words that match only a little: the best of it
+    return keep
 
 
 def search_clientes(*, session: Session, rag: Rag, q: str, limit: int = 20) -> list[Resultado]:

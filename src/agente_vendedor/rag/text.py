@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import resources
 
@@ -13,6 +15,10 @@ from agente_vendedor.core.text import fold
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 MAX_TERMS = 12
+# Verbs that say what the thing is for, never what it is ("algo para hacer batidos"): they do not count when
+# judging how well a product answers a query.
+GENERIC_VERBS = frozenset("hacer usar utilizar guardar poner servir sirva sirve tener llevar comprar regalar".split())
+HEAD_WEIGHT = 2.0
 
 STOPWORDS = frozenset(
     """a al algo alguna alguno algun ante bajo busco buscando con contra cual de del desde donde el ella en entre es
@@ -170,3 +176,80 @@ def cliente_lexical(nombre: str, email: str | None, telefono: str | None, direcc
 def fingerprint(document: str) -> str:
     """A short hash of a document: a vector whose fingerprint differs from the live row's is stale and ignored."""
     return hashlib.sha1(document.encode("utf-8")).hexdigest()[:16]
+
+
+def _term_matches(term: str, words: Sequence[str], *, typo: bool) -> bool:
+    """A query word matches a document word by stem prefix ("licuadoras" ~ "licuadora", "9" ~ "9w") or, for a word
+    the customer typed (never a synonym we added), from five letters on as a close typo ("bombiyas" ~ "bombillas")."""
+    stem = singular(term)
+    for word in words:
+        if word.startswith(stem) or singular(word) == stem:
+            return True
+        if typo and len(stem) >= 5 and len(word) >= 4 and SequenceMatcher(None, stem, singular(word)).ratio() >= 0.8:
+            return True
+    return False
+
+
+def term_groups(consulta: Consulta) -> list[tuple[str, ...]]:
+    """Each content word with its synonyms: a group is matched when any of its words or phrases is."""
+    lookup = _synonym_lookup()
+    joined = " " + " ".join(singular(w) for w in consulta.folded.split()) + " "
+    groups: list[tuple[str, ...]] = []
+    covered: set[str] = set()
+    for key, group in lookup.items():
+        if " " in key:
+            phrase = " ".join(singular(w) for w in key.split())
+            if f" {phrase} " in joined and group not in groups:
+                groups.append(group)
+                covered.update(key.split())
+    # Each group ends with the word as typed: only that one may match as a typo.
+    first = [
+        tuple(w for w in (lookup.get(t) or lookup.get(singular(t)) or ()) if w != t) + (t,)
+        for t in consulta.terms
+        if t not in STOPWORDS and t not in covered and t not in GENERIC_VERBS
+    ]
+    # Keep the query's word order: the phrase groups go where their first word was.
+    ordered = [g for g in first if g not in groups]
+    positions = {
+        g: min((consulta.terms.index(w) for w in g[0].split() if w in consulta.terms), default=0) for g in groups
+    }
+    for group in sorted(groups, key=lambda g: positions[g], reverse=True):
+        ordered.insert(min(positions[group], len(ordered)), group)
+    return ordered
+
+
+def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> float:  # noqa: C901
+    """How much of the query a product answers: the share of its words found in the name (1 each) or only in the
+    category or description (half each). The first word counts double: in Spanish it is usually the thing asked for
+    ("cafetera eléctrica", "croquetas para perro"), the rest qualify it."""
+    if not groups:
+        return 0.0
+    all_name_words = tokens(nombre)
+    # "Cafetera de goteo 12 tazas", "Cortapelos con 4 peines": a counted word is a measure, not what the product is
+    # (but "Juego de 4 tazas", "Caja de 50 bolígrafos" are tazas and bolígrafos).
+    measures = [
+        w
+        for i, w in enumerate(all_name_words)
+        if i >= 1 and all_name_words[i - 1].isdigit() and (i < 2 or all_name_words[i - 2] != "de")
+    ]
+    name_words = [w for w in all_name_words if w not in measures]
+    name_text = " " + " ".join(all_name_words) + " "
+    other_words = tokens(resto) + measures
+    other_text = " " + " ".join(other_words) + " "
+    total = 0.0
+    for position, group in enumerate(groups):
+        best = 0.0
+        for term in group:
+            if " " in term:
+                if f" {term} " in name_text:
+                    best = 1.0
+                elif f" {term} " in other_text:
+                    best = max(best, 0.5)
+            elif _term_matches(term, name_words, typo=term == group[-1]):
+                best = 1.0
+            elif _term_matches(term, other_words, typo=term == group[-1]):
+                best = max(best, 0.5)
+            if best == 1.0:
+                break
+        total += best * (HEAD_WEIGHT if position == 0 else 1.0)
+    return total / (len(groups) + HEAD_WEIGHT - 1)
