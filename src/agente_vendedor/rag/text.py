@@ -17,6 +17,7 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 MAX_TERMS = 12
 # Verbs that say what the thing is for, never what it is ("algo para hacer batidos"): they do not count when
 # judging how well a product answers a query.
+UNITS = frozenset("w kw v gb tb mb kg g gr l ml cm mm m mah hz".split())
 GENERIC_VERBS = frozenset("hacer usar utilizar guardar poner servir sirva sirve tener llevar comprar regalar".split())
 HEAD_WEIGHT = 2.0
 
@@ -183,7 +184,7 @@ def _term_matches(term: str, words: Sequence[str], *, typo: bool) -> bool:
     the customer typed (never a synonym we added), from five letters on as a close typo ("bombiyas" ~ "bombillas")."""
     stem = singular(term)
     for word in words:
-        if word.startswith(stem) or singular(word) == stem:
+        if word.startswith(stem) or singular(word) == stem or (len(stem) >= 5 and stem in word):
             return True
         if typo and len(stem) >= 5 and len(word) >= 4 and SequenceMatcher(None, stem, singular(word)).ratio() >= 0.8:
             return True
@@ -202,11 +203,15 @@ def term_groups(consulta: Consulta) -> list[tuple[str, ...]]:
             if f" {phrase} " in joined and group not in groups:
                 groups.append(group)
                 covered.update(key.split())
+    terms = list(consulta.terms)
+    for i in range(len(terms) - 1):  # "256 gb" is written "256GB" in the catalog
+        if terms[i].isdigit() and terms[i + 1] in UNITS:
+            terms[i], terms[i + 1] = terms[i] + terms[i + 1], ""
     # Each group ends with the word as typed: only that one may match as a typo.
     first = [
         tuple(w for w in (lookup.get(t) or lookup.get(singular(t)) or ()) if w != t) + (t,)
-        for t in consulta.terms
-        if t not in STOPWORDS and t not in covered and t not in GENERIC_VERBS
+        for t in terms
+        if t and t not in STOPWORDS and t not in covered and t not in GENERIC_VERBS
     ]
     # Keep the query's word order: the phrase groups go where their first word was.
     ordered = [g for g in first if g not in groups]
@@ -230,7 +235,7 @@ def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> floa
     measures = [
         w
         for i, w in enumerate(all_name_words)
-        if i >= 1 and all_name_words[i - 1].isdigit() and (i < 2 or all_name_words[i - 2] != "de")
+        if w.isalpha() and i >= 1 and all_name_words[i - 1].isdigit() and (i < 2 or all_name_words[i - 2] != "de")
     ]
     name_words = [w for w in all_name_words if w not in measures]
     name_text = " " + " ".join(all_name_words) + " "
