@@ -95,7 +95,8 @@ def cargar_conversaciones(carpeta: Path = HERE) -> list[dict[str, Any]]:
     """Every conversation of the corpus, in file order."""
     conversaciones: list[dict[str, Any]] = []
     for path in sorted(carpeta.glob("conversaciones_*.yaml")):
-        conversaciones.extend(yaml.safe_load(path.read_text(encoding="utf-8")) or [])
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        conversaciones.extend(yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or [])  # noqa: S506
     return conversaciones
 
 

@@ -139,7 +139,14 @@ def _tiene_rasgo(producto: Producto, rasgo: str) -> bool:
     palabras = {_raiz(w) for w in re.findall(r"[a-z0-9]+", nombre)} | set(re.findall(r"[a-z0-9]+", nombre))
     compacto = re.sub(r"(\d)\s+([a-z])", r"\1\2", nombre)
     palabras |= set(re.findall(r"[a-z0-9]+", compacto))
-    return all(w in palabras or _raiz(w) in palabras for w in rasgo.split())
+
+    def tiene(w: str) -> bool:
+        if w in palabras or _raiz(w) in palabras:
+            return True
+        # "la de 600" is the 600W one: a bare number matches the number of a measure.
+        return w.isdigit() and any(re.fullmatch(rf"{w}[a-z]+", p) for p in palabras)
+
+    return all(tiene(w) for w in rasgo.split())
 
 
 def _superlativo(ctx: Contexto, productos: Sequence[Producto], orden: str) -> Producto | None:
@@ -170,6 +177,10 @@ def _por_nombre_en(ctx: Contexto, palabras: str, ids: Sequence[int]) -> Producto
             all(w in fold(producto.nombre) for w in words) or _tiene_rasgo(producto, " ".join(words))
         ):
             encontrados.append(producto)
+    if len(encontrados) > 1:
+        # "cama perro talla m": the short words decide between look-alikes ("talla M" / "talla L").
+        finos = [p for p in encontrados if _tiene_rasgo(p, palabras)]
+        encontrados = finos or encontrados
     return encontrados[0] if len(encontrados) == 1 else None
 
 
@@ -366,19 +377,31 @@ def _fuera_de_presupuesto(ctx: Contexto, palabras: str, tope: Decimal | None) ->
 def _comparar(ctx: Contexto, texto: str) -> str:
     """ "¿Qué es más barato, X o Y?": both products' facts from the catalog and which one wins."""
     norm = intents.normalizar(texto)
-    partes = [p for p in re.split(r"\bo\b|\bu\b|\bvs\b|\bversus\b|\by\b|,", norm) if p.strip()]
+    partes = [p for p in re.split(r"\bo\b|\bu\b|\bvs\b|\bversus\b|\by\b|,|\bcon\b", norm) if p.strip()]
+    resultados = [
+        (parte, tienda.buscar(ctx, pal) if (pal := intents.palabras_producto(parte)) else []) for parte in partes
+    ]
+    pool = [p.id for _, encontrados in resultados for p, _ in encontrados] + ctx.estado.mostrados
     productos: list[Producto] = []
-    for parte in partes:
+    for parte, encontrados in resultados:
         producto = None
         palabras = intents.palabras_producto(parte)
-        if intents.ordinal(parte) is not None or intents.atributo(parte):
+        if encontrados:
+            ids = [p.id for p, _ in encontrados]
+            producto = _por_nombre_en(ctx, palabras, ids)
+            orden = intents.restricciones(parte).orden
+            if producto is None and orden is not None:
+                producto = _superlativo(ctx, [p for p, _ in encontrados], orden)
+            producto = producto or encontrados[0][0]
+        elif intents.ordinal(parte) is not None:
             producto = _referido(ctx, parte)
-        if producto is None and palabras:
-            producto = _por_nombre_en(ctx, palabras, ctx.estado.mostrados)
-            if producto is None:
-                encontrados = tienda.buscar(ctx, palabras)
-                ids = [p.id for p, _ in encontrados]
-                producto = _por_nombre_en(ctx, palabras, ids) or (encontrados[0][0] if encontrados else None)
+        else:
+            # "la L" after "la cama talla M": an attribute among the products just named.
+            rasgo = " ".join(w for w in parte.split() if w not in intents.FILLER or len(w) <= 2)
+            rasgo = " ".join(w for w in rasgo.split() if w not in {"el", "la", "los", "las", "de", "y", "que"})
+            candidatos = [p for p in (tienda.producto_activo(ctx, i) for i in dict.fromkeys(pool)) if p is not None]
+            elegidos = [p for p in candidatos if rasgo and _tiene_rasgo(p, rasgo)]
+            producto = elegidos[0] if len(elegidos) == 1 else None
         if producto is not None and producto.id not in {p.id for p in productos}:
             productos.append(producto)
     if len(productos) < 2:
@@ -409,7 +432,8 @@ def _comparar(ctx: Contexto, texto: str) -> str:
 
 def _info_tienda(ctx: Contexto, texto: str) -> str:
     """Shop questions answered only from the owner's file; otherwise a person is asked to answer."""
-    tema = intents.tema_tienda(texto) or ""
+    tema = intents.tema_tienda(texto) or ctx.estado.tema or ""
+    ctx.estado.tema = tema or None
     info = tienda.info(ctx)
     respuesta = info.responder(tema) if info is not None else None
     if respuesta is not None:
@@ -502,6 +526,9 @@ def _resolver(ctx: Contexto, texto: str) -> Producto | str:
         if producto is None:
             encontrados = tienda.buscar(ctx, palabras)
             if not encontrados:
+                enfocado = _referido(ctx, texto) if intents.referencia_demostrativa(texto) else None
+                if enfocado is not None:
+                    return enfocado  # "bueno venga, a 49 me la quedo": the words are not a product, "la" is
                 return _sin_producto(ctx, palabras, intents.cantidad(texto))
             orden = intents.restricciones(texto).orden
             exacto = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados])
@@ -527,11 +554,18 @@ def _agregar_uno(ctx: Contexto, texto: str, *, final: bool) -> str:
     if isinstance(resuelto, str):
         return resuelto
     producto = resuelto
-    if intents.todas(texto):
-        cantidad = max(producto.stock - ctx.estado.cantidad_en_carrito(producto.id), 0) or producto.stock
-    else:
-        cantidad = intents.cantidad(texto) or ctx.estado.cantidad_pendiente or 1
+    en_carrito = ctx.estado.cantidad_en_carrito(producto.id)
+    pendiente = ctx.estado.cantidad_pendiente
     ctx.estado.cantidad_pendiente = None
+    if intents.todas(texto):
+        return _poner(ctx, producto, producto.stock, sumar=False, final=final)
+    if en_carrito and not intents.mas_unidades(texto):
+        # "vale, esa" / "me pillo dos" about what is already in the cart: the quantity is the total wanted.
+        cantidad = intents.cantidad(texto) if intents.cantidad_explicita(texto) else pendiente
+        if cantidad is None:
+            return _poner(ctx, producto, en_carrito, sumar=False, final=final)
+        return _poner(ctx, producto, cantidad, sumar=False, final=final)
+    cantidad = intents.cantidad(texto) or pendiente or 1
     return _poner(ctx, producto, cantidad, sumar=True, final=final)
 
 
@@ -663,6 +697,79 @@ def _desconocida(ctx: Contexto, texto: str) -> str:
     return AYUDA
 
 
+def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion, intents.Contacto]:
+    """The intent in the light of the dialogue: a bare name while details are pending, a follow-up question about
+    the shop, a swap of a product in the cart, a "sí, esa" to the product in focus."""
+    intencion = intents.detectar(texto, esperando=paso)
+    datos = intents.contacto(texto)
+    estado = ctx.estado
+    dudosa = intencion in (Intencion.BUSCAR, Intencion.DESCONOCIDA)
+    if datos.vacio and dudosa and (nombre := intents.nombre_suelto(texto)):
+        pendiente = paso == "datos_cliente" or bool(estado.carrito and estado.cliente_id is None) or bool(estado.email)
+        if (pendiente or len(nombre.split()) >= 2) and not tienda.nombra_producto(
+            ctx, intents.palabras_producto(texto)
+        ):
+            return Intencion.DATOS_CLIENTE, intents.Contacto(nombre, None, None)
+    if estado.tema and (dudosa or intencion in (Intencion.PRECIO, Intencion.RECHAZO)) and _seguimiento(ctx, texto):
+        return Intencion.INFO_TIENDA, datos
+    if (
+        estado.carrito
+        and intents.cambio(texto)
+        and intencion
+        in (Intencion.CORREGIR, Intencion.AGREGAR, Intencion.BUSCAR, Intencion.PRECIO, Intencion.DESCONOCIDA)
+        and _nombra_otro(texto)
+    ):
+        return Intencion.CAMBIAR, datos
+    if intencion == Intencion.DESCONOCIDA and intents.afirmacion(texto):
+        if estado.foco is not None or len(estado.mostrados) == 1:
+            return Intencion.AGREGAR, datos
+        if estado.carrito and estado.cliente_id is not None:
+            return Intencion.CONFIRMAR, datos
+    return intencion, datos
+
+
+def _seguimiento(ctx: Contexto, texto: str) -> bool:
+    """ "¿y los domingos?", "¿y a partir de cuánto es gratis?": a short follow-up that names no product."""
+    norm = intents.normalizar(texto)
+    corta = norm.startswith("y ") or len(norm.split()) <= 6
+    palabras = intents.palabras_producto(texto)
+    return corta and (not palabras or not tienda.buscar(ctx, palabras))
+
+
+def _nombra_otro(texto: str) -> bool:
+    """The message points at a product (by words, position, attribute or "el otro"), not just a quantity."""
+    return bool(
+        intents.palabras_producto(texto)
+        or intents.ordinal(texto) is not None
+        or intents.atributo(texto)
+        or intents.el_otro(texto)
+        or intents.restricciones(texto).orden
+    )
+
+
+def _cambiar(ctx: Contexto, texto: str) -> str:
+    """ "Mejor la azul": the product in focus (or the last added) leaves the cart and the new one takes its place."""
+    estado = ctx.estado
+    viejo_id = estado.foco if estado.foco is not None and estado.cantidad_en_carrito(estado.foco) else None
+    viejo_id = viejo_id if viejo_id is not None else estado.carrito[-1].producto_id
+    unidades = estado.cantidad_en_carrito(viejo_id)
+    texto_nuevo = re.sub(r"\b(mejor|cambia\w*|en vez de|en lugar de|prefiero|por)\b", " ", intents.normalizar(texto))
+    resuelto = _resolver(ctx, texto_nuevo)
+    if isinstance(resuelto, str):
+        return resuelto
+    if resuelto.id == viejo_id:
+        return _corregir(ctx, texto) if intents.cantidad_explicita(texto) else carrito_texto(ctx) + _siguiente_paso(ctx)
+    cantidad = intents.cantidad(texto) if intents.cantidad_explicita(texto) else unidades
+    viejo = tienda.producto_activo(ctx, viejo_id)
+    estado.poner(viejo_id, 0)
+    respuesta = _poner(ctx, resuelto, cantidad or 1, sumar=True)
+    if not estado.cantidad_en_carrito(resuelto.id):
+        estado.poner(viejo_id, unidades)  # the new one could not be added: keep what they had
+        return respuesta
+    quitado = f"He quitado «{viejo.nombre}». " if viejo is not None else ""
+    return quitado + respuesta
+
+
 HANDLERS: dict[Intencion, Callable[[Contexto, str], str]] = {
     Intencion.SALUDO: _saludo,
     Intencion.DESPEDIDA: _despedida,
@@ -679,25 +786,9 @@ HANDLERS: dict[Intencion, Callable[[Contexto, str], str]] = {
     Intencion.PRESUPUESTO: _presupuesto,
     Intencion.INFO_TIENDA: _info_tienda,
     Intencion.REGATEO: _regateo,
+    Intencion.CAMBIAR: _cambiar,
     Intencion.DESCONOCIDA: _desconocida,
 }
-
-
-def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion, intents.Contacto]:
-    """The intent in the light of the dialogue: a bare name while details are pending, a "sí, esa" to a product."""
-    intencion = intents.detectar(texto, esperando=paso)
-    datos = intents.contacto(texto)
-    estado = ctx.estado
-    if paso == "datos_cliente" and datos.vacio and intencion in (Intencion.BUSCAR, Intencion.DESCONOCIDA):
-        nombre = intents.nombre_suelto(texto)
-        if nombre and not tienda.buscar(ctx, intents.palabras_producto(texto)):
-            return Intencion.DATOS_CLIENTE, intents.Contacto(nombre, None, None)
-    if intencion == Intencion.DESCONOCIDA and intents.afirmacion(texto):
-        if estado.foco is not None or len(estado.mostrados) == 1:
-            return Intencion.AGREGAR, datos
-        if estado.carrito and estado.cliente_id is not None:
-            return Intencion.CONFIRMAR, datos
-    return intencion, datos
 
 
 def responder(ctx: Contexto, texto: str) -> Respuesta:

@@ -29,6 +29,7 @@ class Intencion(StrEnum):
     HUMANO = "hablar_con_humano"
     DESPEDIDA = "despedida"
     RECHAZO = "rechazo"
+    CAMBIAR = "cambiar_producto"
     COMPARAR = "comparar"
     PRESUPUESTO = "presupuesto"
     INFO_TIENDA = "info_tienda"
@@ -76,7 +77,31 @@ ORDINALES = {
     "quinto": 5,
     "quinta": 5,
 }
-UNIDADES = r"(?:kg|g|mm|cm|m|ml|l|lt|litros?|w|v|gb|tb|bar|tazas?|piezas?|pulgadas|quemadores|mah|hz|gr|gramos|kilos?)"
+UNIDADES = (
+    r"(?:kg|g|mm|cm|m|ml|l|lt|litros?|w|v|gb|tb|bar|tazas?|piezas?|pulgadas|quemadores|mah|hz|gr|gramos|kilos?|watts?|"
+    r"vatios?|metros?|cm)"
+)
+# Measures as people say them, as the catalog writes them ("15 kilos" -> "15 kg").
+_MEDIDAS = {
+    "kilos": "kg",
+    "kilo": "kg",
+    "kilogramos": "kg",
+    "litros": "l",
+    "litro": "l",
+    "lts": "l",
+    "lt": "l",
+    "gramos": "g",
+    "grs": "g",
+    "watts": "w",
+    "watt": "w",
+    "vatios": "w",
+    "metros": "m",
+    "metro": "m",
+    "centimetros": "cm",
+    "mililitros": "ml",
+}
+# Packaging words next to a number count units, not products ("2 bolsas", "el saco de 15 kg", "3 cajas de lápices").
+_ENVASES = r"(?:bolsas?|sacos?|cajas?|paquetes?|packs?|botes?|latas?|botellas?|unidades?|piezas?|juegos?|sets?)"
 MONEDA = r"(?:€|eur|euros?|pesos?|lucas|luca|dolares|usd|mil|soles|\$)"
 
 # How people write in chats, mapped to the words the rules know: abbreviations, phonetic spellings, dialect forms.
@@ -313,9 +338,27 @@ _VER_CARRITO = re.compile(
 )
 _AGREGAR = re.compile(
     r"\b(quiero|quisiera|queria|anade|anademe|anadir|agrega|agregar|agregame|agregale|ponme|pongame|me llevo|llevo|"
-    r"llevare|comprar|compro|comprare|dame|deme|dele|mandame|mandeme|enviame|me quedo con|reserva|reservame|necesito|"
+    r"llevare|comprar|compro|comprare|dame|deme|dele|mandame|mandeme|enviame|me quedo con|reserva|reservame|"
     r"me regala|me regalas|regalame|me vende|me vendes|vendeme|echame|sumale|suma|agregue|anada|me pasas|"
-    r"me das|me da|apartame|separame|encargo|encargar|pido|pedir|quiero pedir)\b"
+    r"me das|me da|apartame|separame|encargo|encargar|pido|pedir|quiero pedir|me (lo|la|los|las) (quedo|llevo|pillo)|"
+    r"me quedo|me pillo|pillo|(lo|la|los|las) compro|me (lo|la|los|las) mandas|mandamelo|mandamela)\b"
+)
+# Purchase verbs that also just ask ("necesito una cafetera"): they buy only with an explicit quantity.
+_NECESIDAD = re.compile(
+    r"\b(necesito|necesitaria|busco|buscaba|ando buscando|estoy buscando|queria saber|me interesa)\b"
+)
+_PREGUNTA = re.compile(
+    r"^(tienen|tienes|tiene|hay|venden|manejan)\b|"
+    r"\b(cual|cuales|cuanto|cuanta|cuantos|cuantas|que tal|como es|como son|sirve|sirven)\b"
+)
+# Putting the decision off ("lo consulto con mi mujer", "ahorita le confirmo"): never a yes.
+_APLAZAR = re.compile(
+    r"\blo (consulto|pienso|miro|hablo|veo|reviso|medito)\b|\bme lo (pienso|pensare)\b|"
+    r"\b(voy a|tengo que|dejame) (pensar|consultar|preguntar|ver|mirar|revisar|hablar)|"
+    r"\bya (te|le|os|les) (digo|aviso|confirmo|escribo|contesto)\b|"
+    r"\b(luego|despues|mas tarde|otro dia|manana|ahorita|en un rato|al rato)\b.*\b(confirmo|digo|escribo|aviso|vuelvo|"
+    r"paso|decido|compro|hablamos)\b|\b(confirmo|digo|escribo|aviso|vuelvo|decido) (luego|despues|mas tarde|"
+    r"otro dia|manana|en un rato|al rato)\b|\bya me pasare\b|\bme pasare por\b|\blo pensare\b|\bpensarlo\b"
 )
 _PRECIO = re.compile(
     r"\bprecio|\bcuanto (cuesta|cuestan|vale|valen|sale|salen|es|son|esta|estan|cobran|cobras|seria)|\bcoste\b|"
@@ -357,12 +400,14 @@ _RANGO = re.compile(r"\bentre\s+(\d{1,7}(?:[.,]\d{1,2})?)\s+(?:y|a)\s+(\d{1,7}(?
 _SUPERLATIVO = re.compile(
     r"\b(?:(?:el|la|lo|los|las|uno|una)\s+)?(mas|menos)\s+(barat\w*|economic\w*|car[oa]s?|grande\w*|chic[oa]s?|"
     r"pequen\w*|potente\w*|capacidad|larg[oa]s?|cort[oa]s?|nuev[oa]s?|bueno|buena|mejor)\b"
-    r"|\b(el|la|lo)\s+(mejor|peor)\s+precio\b|\b(barat[oa]s?|economic[oa]s?)\b"
+    r"|\b(el|la|lo)\s+(mejor|peor)\s+precio\b|\b(barat[oa]s?|economic[oa]s?|grande|pequen[oa]|chic[oa]|"
+    r"potente)\b"
 )
 _TEMAS = {
     "horario": re.compile(
         r"\bhorario|\ba que hora|\bhasta que hora|\bque hora (abren|cierran)|\babren\b|\bcierran\b|\babierto|"
-        r"\bdias (abren|atienden)|\batienden (los|el|hoy)"
+        r"\bdias (abren|atienden)|\batienden (los|el|hoy)|\babris\b|\babre\b|\bcerrado|\bfestivos?\b|\bferiados?\b|"
+        r"^y (el|los) (lunes|martes|miercoles|jueves|viernes|sabados?|domingos?)\b"
     ),
     "direccion": re.compile(
         r"\bdireccion\b|\bdonde (estan|queda|quedan|esta la tienda|los encuentro|se ubican)|\bubicacion|"
@@ -378,9 +423,14 @@ _TEMAS = {
     ),
     "formas_pago": re.compile(
         r"\bformas? de pago|\bmetodos? de pago|\bpagar con\b|\bpuedo pagar|\baceptan\b|\btarjeta\b|\bbizum\b|"
-        r"\btransferencia\b|\befectivo\b|\bpaypal\b|\bmercado ?pago\b|\bcuotas\b|\ba plazos\b|\bcomo (se )?paga"
+        r"\btransferencia\b|\befectivo\b|\bpaypal\b|\bmercado ?pago\b|\bcuotas\b|\ba plazos\b|\bcomo (se )?paga|"
+        r"\bcontra ?reembolso|\bpago (contra|al recibir|en efectivo)|\bpagar al recibir"
     ),
-    "telefono": re.compile(r"\b(su|el|un) (telefono|numero) de (la tienda|contacto)|\bnumero de la tienda"),
+    "telefono": re.compile(
+        r"\b(su|el|un) (telefono|numero) de (la tienda|contacto)|\bnumero de la tienda|\b(telefono|numero|whatsapp) "
+        r"(para|de) (llamar|contacto|contactar|hablar)|\b(tienen|teneis|tenes|hay) (un )?(telefono|whatsapp|numero)\b|"
+        r"\bcomo (los|las|les) (llamo|contacto)"
+    ),
 }
 
 FILLER = frozenset(
@@ -399,7 +449,7 @@ FILLER = frozenset(
     muestra ensename ensenar enseñame quiera quisieramos queremos necesitamos necesitaria regala regalas regalame
     mandame manda envia enviame pasame pasas das da dan vendes vende vendeme echame suma sumale agregale agregue
     anada apartame separame encargo encargar pido pedir pues bien entonces ahora ahorita al tiro che parce po
-    weon wey guey mano amigo amiga senor senora senorita joven chido bacano bacan chevere genial super re muy
+    weon wey guey amigo amiga senor senora senorita joven chido bacano bacan chevere genial super re muy
     bastante cuantos cuantas disponibilidad economico economica economicos economicas menos hasta entre maximo
     minimo euros euro pesos peso lucas luca dolares usd mil presupuesto comparar diferencia diferencias versus vs
     cual mejor peor grande grandes chico chica pequeno pequena potente vaya ya ok okay vos usted ustedes ustedes
@@ -408,7 +458,8 @@ FILLER = frozenset(
     todo toda todos todas nada mucho mucha muchos muchas poco poca pocos pocas cuanta cuanto cuantos verdad
     nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno en adios chao chau
     bye luego pronto hasta vemos saludos muchas descuento descuentos rebaja rebajas especial oferta dejarlo
-    dejarla dejas""".split()
+    dejarla dejas a quedo pillo mismo misma mismos mismas lindo linda bonito bonita chulo chula padre chidos
+    guapa guapo crack""".split()
 )
 
 
@@ -463,6 +514,7 @@ def normalizar(texto: str) -> str:
     base = re.sub(r"[^a-z0-9%@.+ ]", " ", fold(_EMAIL.sub(lambda m: m.group(0).replace(" ", ""), texto)))
     base = re.sub(r"(?<!\d)\.|\.(?!\d|[a-z0-9]+@|[a-z]{2,}\b)", " ", base)
     words = [_corregir_token(w) for w in base.split()]
+    words = [_MEDIDAS.get(w, w) if i and words[i - 1].isdigit() else w for i, w in enumerate(words)]
     return re.sub(r"\s+", " ", " ".join(w for w in words if w)).strip(" .")
 
 
@@ -539,7 +591,10 @@ def cantidad(texto: str) -> int | None:
     if docenas:
         word = docenas.group(1)
         return 12 * (int(word) if word.isdigit() else NUMEROS[word])
-    for match in re.finditer(r"(?<![\d.,])\b(\d{1,4})\b(?![.,]\d)(?!\s*" + UNIDADES + r"\b)(?!\s*%)", norm):
+    for match in re.finditer(
+        r"(?<![\d.,])(?<!\bde )(?<!\btalla )(?<!\bmodelo )\b(\d{1,4})\b(?![.,]\d)(?!\s*" + UNIDADES + r"\b)(?!\s*%)",
+        norm,
+    ):
         value = int(match.group(1))
         if value > 0 and not _ordinal_digit(norm, match.start()):
             return value
@@ -552,6 +607,29 @@ def cantidad(texto: str) -> int | None:
     if any(word in {"un", "una", "uno"} for word in words):
         return 1
     return None
+
+
+def cantidad_explicita(texto: str) -> bool:
+    """A quantity stated on purpose ("3", "dos", "media docena"), not just the article "un"/"una"."""
+    n = cantidad(texto)
+    if n is None:
+        return False
+    return n > 1 or bool(re.search(r"(?<!\bde )\b1\b|\buno solo\b|\bsolo uno\b|\bsolo una\b", normalizar(texto)))
+
+
+def mas_unidades(texto: str) -> bool:
+    """ "otro", "uno más", "otros 2", "añade otra": more units on top of those in the cart."""
+    return bool(re.search(r"\b(otro|otra|otros|otras|mas|adicional|adicionales|extra)\b", normalizar(texto)))
+
+
+def cambio(texto: str) -> bool:
+    """ "mejor la azul", "cámbiala por la de 600", "en vez de esa, la otra": swap a product for another."""
+    return bool(
+        re.search(
+            r"\b(mejor|cambia\w*|en vez|en lugar|prefiero|reemplaza\w*|sustituye\w*)\b",
+            normalizar(texto),
+        )
+    )
 
 
 def todas(texto: str) -> bool:
@@ -656,6 +734,8 @@ def negacion(texto: str) -> bool:
     if not norm:
         return False
     words = norm.split()
+    if _APLAZAR.search(norm):
+        return True
     if any(norm == f or norm.startswith(f + " ") for f in NEGACIONES_FRASES):
         return True
     return words[0] in NEGACIONES and (len(words) <= 4 or words[1] in {"gracias", "por", "quiero", "mejor"})
@@ -665,6 +745,8 @@ def palabras_producto(texto: str) -> str:
     """The words that name a product, without the request around them ("¿tienen taladros?" -> "taladros")."""
     norm = _sin_restricciones(normalizar(_EMAIL.sub(" ", texto)))
     norm = _TELEFONO.sub(" ", norm)
+    norm = re.sub(r"\b(\d+|un|una|dos|tres|cuatro|cinco|seis|par|media docena)\s+" + _ENVASES + r"\b", r"\1", norm)
+    norm = re.sub(r"\b(el|la|los|las|un|una)\s+" + _ENVASES + r"\s+de\s+(?=\d)", " ", norm)
     words = [
         w
         for w in norm.split()
@@ -722,7 +804,7 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.AGREGAR  # "el segundo" after "¿cuál de ellas quiere?"
     if esperando in ("ofrecido", "sin_stock") and afirmacion(texto):
         return Intencion.AGREGAR  # "sí" to "¿se lo añado al carrito?"
-    if tema_tienda(texto) and not _PRECIO.search(norm) and not (_AGREGAR.search(norm) and palabras_producto(texto)):
+    if tema_tienda(texto) and not (cantidad_explicita(texto) and _AGREGAR.search(norm)):
         return Intencion.INFO_TIENDA
     if _QUITAR.search(norm):
         return Intencion.QUITAR
@@ -733,12 +815,18 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
     if _VER_CARRITO.search(norm) and (not palabras_producto(texto) or re.search(r"\b(carrito|cesta)\b", norm)):
         return Intencion.VER_CARRITO
     compra = _AGREGAR.search(norm) or re.match(r"^(y\s+)?(\d+|un|una|dos|tres|cuatro|cinco)\b", norm)
+    explicita = cantidad_explicita(texto)
+    # "quiero una cafetera, ¿cuál es la más barata?": the question comes first; the purchase waits for a yes.
+    pregunta = not explicita and bool("?" in texto or _PREGUNTA.search(norm))
     if (
         compra
+        and not pregunta
         and (cantidad(texto) is not None or ordinal(texto) is not None or _has_ref(texto) or todas(texto))
         and not _PRECIO.search(norm)
     ):
         return Intencion.AGREGAR
+    if _NECESIDAD.search(norm) and explicita and palabras_producto(texto):
+        return Intencion.AGREGAR  # "necesito 3 bombillas LED"
     if _PRECIO.search(norm):
         return Intencion.PRECIO
     if _STOCK.search(norm):
@@ -748,7 +836,7 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
     r = restricciones(texto)
     if r.precio_max is not None or r.precio_min is not None:
         return Intencion.PRESUPUESTO
-    if compra and palabras_producto(texto):
+    if compra and palabras_producto(texto) and not pregunta:
         return Intencion.AGREGAR
     if _DESPEDIDA.search(norm) and not palabras_producto(texto):
         return Intencion.DESPEDIDA

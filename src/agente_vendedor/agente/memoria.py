@@ -30,6 +30,7 @@ class EstadoDialogo(BaseModel):
     cliente_id: int | None = None
     cantidad_pendiente: int | None = None
     ultima_venta_id: int | None = None
+    tema: str | None = None  # the shop topic last answered, for "¿y los domingos?"
     turno: int = 0
 
     @classmethod

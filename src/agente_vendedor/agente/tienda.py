@@ -38,6 +38,7 @@ from agente_vendedor.ventas.schemas import MAX_CANTIDAD, VentaCreate
 
 CENT = Decimal("0.01")
 MAX_MOSTRADOS = 5
+MODO_BUSQUEDA: rag_service.Modo = "hibrido"
 
 
 @dataclass
@@ -128,13 +129,23 @@ def buscar(
         q=texto,
         limit=limit if precio_min is None else limit * 4,
         precio_max=precio_max,
-        modo="lexico",
+        modo=MODO_BUSQUEDA,
     )
-    terminos = [t for t in rag_text.analyze(texto).all_terms if len(t) >= 3 or t.isdigit()]
-    encontrados = [(r.item, r.score) for r in resultados if _relevante(r.item, terminos)]
+    encontrados = [(r.item, r.score) for r in resultados]
     if precio_min is not None:
         encontrados = [(p, s) for p, s in encontrados if p.precio >= precio_min]
     return encontrados[:limit]
+
+
+def nombra_producto(ctx: Contexto, palabras: str) -> bool:
+    """True when some product answers every one of these words (so they are not, say, a person's name)."""
+    if not palabras.strip():
+        return False
+    grupos = rag_text.term_groups(rag_text.analyze(palabras))
+    return any(
+        rag_text.coverage(grupos, p.nombre, f"{p.categoria or ''} {p.descripcion or ''}") >= 0.99
+        for p, _ in buscar(ctx, palabras)
+    )
 
 
 def por_precio(
