@@ -253,11 +253,16 @@ def _ofrecer(ctx: Contexto) -> None:
 
 def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
     """Searching, asking a price or the stock, or for a recommendation."""
-    palabras = intents.palabras_producto(texto)
+    palabras = _sin_envases(texto)
     limites = intents.restricciones(texto)
     en_lista = _por_nombre_en(ctx, palabras, ctx.estado.mostrados) if palabras else None
     if en_lista is not None and limites.orden is None:
         return _describir(ctx, en_lista, intencion)
+    if intents.caracteristica(texto) and (ctx.estado.mostrados or ctx.estado.foco is not None):
+        # "¿de qué color es?", "la más grande, ¿cuánto mide?": about a product in play, not a new search.
+        producto = _referido(ctx, texto)
+        if producto is not None and not (palabras and tienda.nombra_producto(ctx, palabras) and en_lista is None):
+            return _describir(ctx, producto, Intencion.BUSCAR)
     referencia = intents.ordinal(texto) is not None or intents.atributo(texto) or intents.el_otro(texto)
     if not palabras or referencia or (limites.orden and not palabras):
         producto = _referido(ctx, texto)
@@ -277,10 +282,10 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
             for producto, score in encontrados:
                 ctx.mencionar(producto.id, score)
             return _describir(ctx, elegido, Intencion.PRECIO if intencion == Intencion.BUSCAR else intencion)
-    if intencion in (Intencion.PRECIO, Intencion.STOCK):
+    if intencion != Intencion.RECOMENDAR:
         ids = [p.id for p, _ in encontrados]
         elegido = encontrados[0][0] if len(encontrados) == 1 else _por_nombre_en(ctx, palabras, ids)
-        if elegido is not None:
+        if elegido is not None and (len(encontrados) == 1 or len(palabras.split()) > 1):
             ctx.estado.mostrados = [elegido.id]
             return _describir(ctx, elegido, intencion)
     if intencion == Intencion.RECOMENDAR:
@@ -291,6 +296,19 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
         ctx.mencionar(producto.id, score)
         return _describir(ctx, producto, intencion)
     return _opciones(ctx, encontrados)
+
+
+def _sin_envases(texto: str) -> str:
+    """The product words, without "bolsa"/"caja" when the message points at a product in play ("la bolsa chica")."""
+    palabras = intents.palabras_producto(texto)
+    apunta = (
+        intents.referencia_demostrativa(texto)
+        or intents.restricciones(texto).orden is not None
+        or intents.ordinal(texto) is not None
+    )
+    if apunta:
+        palabras = " ".join(w for w in palabras.split() if w not in intents.ENVASES)
+    return palabras
 
 
 def _opciones(ctx: Contexto, encontrados: Sequence[tuple[Producto, float | None]]) -> str:
@@ -511,7 +529,7 @@ def _agregar(ctx: Contexto, texto: str) -> str:
 
 def _resolver(ctx: Contexto, texto: str) -> Producto | str:
     """The product a purchase request means, or the reply that asks or explains (a list, "no tenemos")."""
-    palabras = intents.palabras_producto(texto)
+    palabras = _sin_envases(texto)
     referencia = (
         intents.ordinal(texto) is not None
         or intents.atributo(texto)
@@ -704,8 +722,8 @@ def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion
     datos = intents.contacto(texto)
     estado = ctx.estado
     dudosa = intencion in (Intencion.BUSCAR, Intencion.DESCONOCIDA)
-    if datos.vacio and dudosa and (nombre := intents.nombre_suelto(texto)):
-        pendiente = paso == "datos_cliente" or bool(estado.carrito and estado.cliente_id is None) or bool(estado.email)
+    if datos.vacio and dudosa and estado.cliente_id is None and (nombre := intents.nombre_suelto(texto)):
+        pendiente = paso == "datos_cliente" or bool(estado.carrito) or bool(estado.email)
         if (pendiente or len(nombre.split()) >= 2) and not tienda.nombra_producto(
             ctx, intents.palabras_producto(texto)
         ):
@@ -720,6 +738,18 @@ def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion
         and _nombra_otro(texto)
     ):
         return Intencion.CAMBIAR, datos
+    if intencion == Intencion.NEGAR and _nombra_otro(texto) and not intents.todas(texto):
+        # "no, mejor la negra": not a refusal but a different choice.
+        if estado.carrito and intents.cambio(texto):
+            return Intencion.CAMBIAR, datos
+        return Intencion.BUSCAR, datos
+    if (
+        paso == "ofrecido"
+        and intencion in (Intencion.DESCONOCIDA, Intencion.BUSCAR)
+        and intents.referencia_demostrativa(texto)
+        and not intents.palabras_producto(texto)
+    ):
+        return Intencion.AGREGAR, datos  # "esa" / "ese mismo" to "¿se lo añado?"
     if intencion == Intencion.DESCONOCIDA and intents.afirmacion(texto):
         if estado.foco is not None or len(estado.mostrados) == 1:
             return Intencion.AGREGAR, datos

@@ -313,10 +313,12 @@ _RECHAZO = re.compile(
     r"administrador"
 )
 _REGATEO = re.compile(
-    r"descuento|rebaja|\bmas barato para mi|bajame|baja(me|rme)? el precio|me (lo|la|los|las) (dejas|deja|das|da|"
-    r"pones|puedes dejar) (en|a|por) \d|(dejamelo|dejamela|dejalo|dejala) (en|a) \d|precio a \d|al \d+ ?%|"
-    r"\d+ ?% de|un precio especial|\bregate|\bnegoci|(te|le) (doy|ofrezco|pago) \d|ultimo precio|mejor precio|"
-    r"hacer? (un )?precio|me haces precio|promocion|oferta para mi|cupon"
+    r"descuento|rebaja|\bmas barato para mi|\bdejas? mas barat|\b(dejamel[oa]|dejal[oa]|dejemel[oa]) mas barat|"
+    r"\bme (lo|la|los|las) (dejas|deja|das|da) (mas )?barat|\bmas barat\w* (si|para mi)\b|\bun precio mejor|"
+    r"bajame|baja(me|rme)? el precio|me (lo|la|los|las) (dejas|deja|das|da|pones|puedes dejar) (en|a|por) \d|"
+    r"(dejamelo|dejamela|dejalo|dejala) (en|a) \d|precio a \d|al \d+ ?%|\d+ ?% de|un precio especial|\bregate|"
+    r"\bnegociar|\bnegociable|(te|le) (doy|ofrezco|pago) \d|ultimo precio|mejor precio|hacer? (un )?precio|"
+    r"me haces precio|promocion|oferta para mi|cupon"
 )
 _CONFIRMAR = re.compile(r"\bconfirm\w*|\bhaz el pedido|\btramita\w*|\bfinaliza\w*|\bpagar\b|\bcompra(lo)?\b$")
 _CANCELAR = re.compile(
@@ -341,7 +343,9 @@ _AGREGAR = re.compile(
     r"llevare|comprar|compro|comprare|dame|deme|dele|mandame|mandeme|enviame|me quedo con|reserva|reservame|"
     r"me regala|me regalas|regalame|me vende|me vendes|vendeme|echame|sumale|suma|agregue|anada|me pasas|"
     r"me das|me da|apartame|separame|encargo|encargar|pido|pedir|quiero pedir|me (lo|la|los|las) (quedo|llevo|pillo)|"
-    r"me quedo|me pillo|pillo|(lo|la|los|las) compro|me (lo|la|los|las) mandas|mandamelo|mandamela)\b"
+    r"me quedo|me pillo|pillo|(lo|la|los|las) compro|me (lo|la|los|las) mandas|"
+    r"[a-z]+(mela|melo|melas|melos|sela|selo|selas|selos)|"
+    r"(agrega|anade|pon|aparta|separa|reserva|guarda|suma|manda|envia)(la|lo|las|los))\b"
 )
 # Purchase verbs that also just ask ("necesito una cafetera"): they buy only with an explicit quantity.
 _NECESIDAD = re.compile(
@@ -362,7 +366,7 @@ _APLAZAR = re.compile(
 )
 _PRECIO = re.compile(
     r"\bprecio|\bcuanto (cuesta|cuestan|vale|valen|sale|salen|es|son|esta|estan|cobran|cobras|seria)|\bcoste\b|"
-    r"\bcuesta\b|\bcuestan\b|\ba como (esta|estan|sale)|\bque valor\b|\bvalor (de|del)\b|\bcuanto por\b|\ba cuanto\b"
+    r"\bcuesta\b|\bcuestan\b|\ba como\b|\bque valor\b|\bvalor (de|del)\b|\bcuanto por\b|\ba cuanto\b"
 )
 _STOCK = re.compile(
     r"\bstock\b|\bdisponib|\bquedan\b|\bqueda\b|\bexistencias\b|\bunidades (hay|tienen|quedan)\b|"
@@ -400,8 +404,8 @@ _RANGO = re.compile(r"\bentre\s+(\d{1,7}(?:[.,]\d{1,2})?)\s+(?:y|a)\s+(\d{1,7}(?
 _SUPERLATIVO = re.compile(
     r"\b(?:(?:el|la|lo|los|las|uno|una)\s+)?(mas|menos)\s+(barat\w*|economic\w*|car[oa]s?|grande\w*|chic[oa]s?|"
     r"pequen\w*|potente\w*|capacidad|larg[oa]s?|cort[oa]s?|nuev[oa]s?|bueno|buena|mejor)\b"
-    r"|\b(el|la|lo)\s+(mejor|peor)\s+precio\b|\b(barat[oa]s?|economic[oa]s?|grande|pequen[oa]|chic[oa]|"
-    r"potente)\b"
+    r"|\b(el|la|lo)\s+(mejor|peor)\s+precio\b|\b(barat[oa]s?|economic[oa]s?|grandes?|pequen[oa]s?|chic[oa]s?|"
+    r"potentes?)\b"
 )
 _TEMAS = {
     "horario": re.compile(
@@ -418,7 +422,8 @@ _TEMAS = {
         r"\bllega(n|ria)? (a|en|hasta)\b|\bhacen envios|\bmandar a\b|\bshipping|\bcourier"
     ),
     "devoluciones": re.compile(
-        r"\bdevolu|\bdevolver|\bdevuelvo|\bgarantia|\breembols|\bcambio de producto|\bcambiar (el|un) producto|"
+        r"\bdevolu|\bdevolver|\bdevuelvo|\bgarantia|\breembols|\bregresar|\bregreso\b|\bpuedo cambiar|"
+        r"\bcambio de producto|\bcambiar (el|un) producto|"
         r"\bsi no me (gusta|sirve|queda)"
     ),
     "formas_pago": re.compile(
@@ -459,7 +464,7 @@ FILLER = frozenset(
     nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno en adios chao chau
     bye luego pronto hasta vemos saludos muchas descuento descuentos rebaja rebajas especial oferta dejarlo
     dejarla dejas a quedo pillo mismo misma mismos mismas lindo linda bonito bonita chulo chula padre chidos
-    guapa guapo crack""".split()
+    guapa guapo crack mero merito nomas porfis""".split()
 )
 
 
@@ -499,6 +504,8 @@ def _corregir_token(word: str) -> str:
         return CHAT[word]
     if len(word) >= 5 and word not in _LEXICO and not word.isdigit():
         for clave in _PALABRAS_CLAVE:
+            if word.startswith(clave) or clave.startswith(word):
+                continue
             if abs(len(clave) - len(word)) <= 1 and clave[0] in (word[0], "c" if word[0] in "kq" else word[0]):
                 if SequenceMatcher(None, word, clave).ratio() >= 0.83:
                     return clave
@@ -567,6 +574,8 @@ def nombre_suelto(texto: str) -> str | None:
             return None
         if plain in _LEXICO or plain in _NO_NOMBRE or plain in NUMEROS or plain in ORDINALES or plain in COLORES:
             return None
+        if plain in CHAT or _corregir_token(plain) != plain:
+            return None
     if len(words) == 1 and len(words[0]) < 3:
         return None
     nombre = " ".join(words)
@@ -620,6 +629,20 @@ def cantidad_explicita(texto: str) -> bool:
 def mas_unidades(texto: str) -> bool:
     """ "otro", "uno más", "otros 2", "añade otra": more units on top of those in the cart."""
     return bool(re.search(r"\b(otro|otra|otros|otras|mas|adicional|adicionales|extra)\b", normalizar(texto)))
+
+
+_CARACTERISTICA = re.compile(
+    r"\bde que (color|colores|tamano|material|medida|medidas|marca|talla)\b|\bcuanto (mide|miden|pesa|pesan|dura|"
+    r"duran)\b|\bque (tamano|medidas|capacidad|potencia|material|talla)\b|\bcomo (es|son)\b|\bque tal (es|son|esta)\b|"
+    r"\bsirve para\b|\bcuant[oa]s \w+ (tiene|trae|lleva)\b|\bque (trae|incluye|lleva)\b|\bcaracteristicas\b|"
+    r"\bes (bueno|buena|resistente|facil)\b"
+)
+ENVASES = frozenset("bolsa bolsas saco sacos caja cajas paquete paquetes pack packs bote botes lata latas".split())
+
+
+def caracteristica(texto: str) -> bool:
+    """A question about a product's features ("¿de qué color es?", "¿cuánto mide?", "¿qué tal es?")."""
+    return bool(_CARACTERISTICA.search(normalizar(texto)))
 
 
 def cambio(texto: str) -> bool:
@@ -814,7 +837,11 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.COMPARAR
     if _VER_CARRITO.search(norm) and (not palabras_producto(texto) or re.search(r"\b(carrito|cesta)\b", norm)):
         return Intencion.VER_CARRITO
-    compra = _AGREGAR.search(norm) or re.match(r"^(y\s+)?(\d+|un|una|dos|tres|cuatro|cinco)\b", norm)
+    compra = _AGREGAR.search(norm) or re.match(
+        r"^(y\s+)?(tambien\s+|ademas\s+)?(\d+|un|una|unos|unas|dos|tres|cuatro|cinco|seis|media docena)\b", norm
+    )
+    if not compra and len(segmentos(texto)) >= 2 and re.search(r"(^|\s)\d{1,3}\s+[a-z]", norm):
+        compra = re.search(r"\d", norm)  # "lista de útiles: 2 cajas de colores, 5 cuadernos a4 y un estuche"
     explicita = cantidad_explicita(texto)
     # "quiero una cafetera, ¿cuál es la más barata?": the question comes first; the purchase waits for a yes.
     pregunta = not explicita and bool("?" in texto or _PREGUNTA.search(norm))

@@ -31,7 +31,7 @@ MIN_SIMILARITY_CLIENTES = 0.55  # names and e-mails: only a close vector counts
 # if it answers at least CORTE_COBERTURA of what the best match answers; meaning-only matches (no word in common)
 # count only when the words found little, and then only within CORTE_SIMILITUD of the closest meaning.
 CORTE_COBERTURA = 0.85
-COBERTURA_DEBIL = 0.5
+COBERTURA_DEBIL = 0.6
 CORTE_SIMILITUD = 0.06
 MIN_SIMILARITY_SOLO_VECTOR = 0.30
 Modo = Literal["hibrido", "lexico", "vectorial"]
@@ -264,7 +264,9 @@ def _plausibles(
         elif cover[i] >= CORTE_COBERTURA * best:
             keep.append(i)
     if not keep and best > 0:
-        keep = [i for i in ids if cover[i] == best]  # vague words that match only a little: the best of it
+        # Vague words that match only a little ("regalo para un niño de 5 años"): the best of it, if its name
+        # has one of the words (a word only in a description, "móvil" for a wifi bulb, is no answer).
+        keep = [i for i in ids if cover[i] == best and rag_text.coverage(groups, rows[i].nombre, "") > 0]
     return keep
 
 
