@@ -220,9 +220,16 @@ def _rechazo(ctx: Contexto, texto: str) -> str:
     return RECHAZO
 
 
+def _recordar(ctx: Contexto, producto_id: int) -> None:
+    """Keep the last products talked about, for "me llevo las dos"."""
+    recientes = [i for i in ctx.estado.recientes if i != producto_id] + [producto_id]
+    ctx.estado.recientes = recientes[-5:]
+
+
 def _describir(ctx: Contexto, producto: Producto, intencion: Intencion) -> str:
     ctx.mencionar(producto.id)
     ctx.estado.foco = producto.id
+    _recordar(ctx, producto.id)
     if intencion == Intencion.PRECIO:
         texto = f"«{producto.nombre}» cuesta {euros(producto.precio)}"
         texto += f" y quedan {producto.stock} unidades." if producto.stock > 0 else ", pero ahora mismo está agotado."
@@ -520,6 +527,15 @@ def _recomendar(ctx: Contexto, candidatos: Sequence[tuple[Producto, float | None
 
 def _agregar(ctx: Contexto, texto: str) -> str:
     """Put what the customer asks for in the cart: one product, or several named in one message."""
+    cuantos = intents.todos_los_mostrados(texto)
+    if cuantos is not None and not intents.palabras_producto(texto):
+        elegidos = _los_ultimos(ctx, cuantos)
+        if elegidos:
+            mensajes = [
+                _poner(ctx, p, 1, sumar=False, final=False) if not ctx.estado.cantidad_en_carrito(p.id) else ""
+                for p in elegidos
+            ]
+            return "\n".join(m for m in mensajes if m) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
     partes = intents.segmentos(texto)
     if len(partes) == 1:
         return _agregar_uno(ctx, texto, final=True)
@@ -527,44 +543,60 @@ def _agregar(ctx: Contexto, texto: str) -> str:
     return "\n".join(m for m in mensajes if m) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
 
 
+def _los_ultimos(ctx: Contexto, cuantos: int) -> list[Producto]:
+    """The products "las dos" / "los tres" mean: the list on screen if it has that many, else the last discussed."""
+    ids = ctx.estado.mostrados if len(ctx.estado.mostrados) == cuantos else ctx.estado.recientes[-cuantos:]
+    if len(ids) != cuantos:
+        return []
+    return [p for p in (tienda.producto_activo(ctx, i) for i in ids) if p is not None and p.stock > 0]
+
+
 def _resolver(ctx: Contexto, texto: str) -> Producto | str:
-    """The product a purchase request means, or the reply that asks or explains (a list, "no tenemos")."""
+    """The product a purchase request means, or the reply that asks or explains (a list, "no tenemos").
+
+    Words come first: they may pick one of the products on screen ("la roja", "la de 600") or name another one
+    ("y un collar rojo pequeño"); without words, the reference decides ("el segundo", "la más barata", "esa").
+    """
     palabras = _sin_envases(texto)
-    referencia = (
-        intents.ordinal(texto) is not None
-        or intents.atributo(texto)
-        or intents.el_otro(texto)
-        or intents.restricciones(texto).orden is not None
-    )
-    producto = None
-    if referencia or not palabras:
-        producto = _referido(ctx, texto)
-    if producto is None and palabras:
-        producto = _por_nombre_en(ctx, palabras, ctx.estado.mostrados)
-        if producto is None:
-            encontrados = tienda.buscar(ctx, palabras)
-            if not encontrados:
-                enfocado = _referido(ctx, texto) if intents.referencia_demostrativa(texto) else None
-                if enfocado is not None:
-                    return enfocado  # "bueno venga, a 49 me la quedo": the words are not a product, "la" is
-                return _sin_producto(ctx, palabras, intents.cantidad(texto))
-            orden = intents.restricciones(texto).orden
-            exacto = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados])
-            if orden is not None and exacto is None:
-                exacto = _superlativo(ctx, [p for p, _ in encontrados], orden)
-            if len(encontrados) > 1 and exacto is None:
-                lista = _listar(ctx, encontrados)
-                ctx.estado.foco = None
-                if ctx.estado.paso in (None, "datos_cliente"):
-                    ctx.estado.paso = "eligiendo"
-                ctx.estado.cantidad_pendiente = intents.cantidad(texto)
-                return f'Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, "el primero")'
-            producto = exacto or encontrados[0][0]
+    orden = intents.restricciones(texto).orden
+    if palabras:
+        en_lista = _por_nombre_en(ctx, palabras, ctx.estado.mostrados)
+        if en_lista is not None:
+            return en_lista
+        encontrados = tienda.buscar(ctx, palabras)
+        if not encontrados:
+            enfocado = _referido(ctx, texto) if _apunta(texto) else None
+            if enfocado is not None:
+                return enfocado  # "bueno venga, a 49 me la quedo": the words are not a product, "la" is
+            return _sin_producto(ctx, palabras, intents.cantidad(texto))
+        exacto = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados])
+        if exacto is None and orden is not None:
+            exacto = _superlativo(ctx, [p for p, _ in encontrados], orden)
+        if len(encontrados) > 1 and exacto is None:
+            lista = _listar(ctx, encontrados)
+            ctx.estado.foco = None
+            if ctx.estado.paso in (None, "datos_cliente"):
+                ctx.estado.paso = "eligiendo"
+            ctx.estado.cantidad_pendiente = intents.cantidad(texto)
+            return f'Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, "el primero")'
+        return exacto or encontrados[0][0]
+    producto = _referido(ctx, texto)
     if producto is None:
         if len(ctx.estado.mostrados) > 1:
             return '¿Cuál de las opciones quiere? Dígame el número o el nombre (por ejemplo, "el segundo").'
         return '¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista ("el segundo").'
     return producto
+
+
+def _apunta(texto: str) -> bool:
+    """The message points at a product in play ("esa", "la segunda", "la más barata", "la roja", "el otro")."""
+    return bool(
+        intents.referencia_demostrativa(texto)
+        or intents.ordinal(texto) is not None
+        or intents.atributo(texto)
+        or intents.el_otro(texto)
+        or intents.restricciones(texto).orden
+    )
 
 
 def _agregar_uno(ctx: Contexto, texto: str, *, final: bool) -> str:
@@ -590,6 +622,7 @@ def _agregar_uno(ctx: Contexto, texto: str, *, final: bool) -> str:
 def _poner(ctx: Contexto, producto: Producto, cantidad: int, *, sumar: bool, final: bool = True) -> str:
     ctx.mencionar(producto.id)
     ctx.estado.foco = producto.id
+    _recordar(ctx, producto.id)
     if producto.stock <= 0:
         tienda.registrar_demanda(ctx, "sin_stock", ctx.consulta, producto_id=producto.id, cantidad=cantidad)
         return f"Lo siento, «{producto.nombre}» está agotado." + _alternativas_texto(ctx, producto)
@@ -730,6 +763,9 @@ def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion
             return Intencion.DATOS_CLIENTE, intents.Contacto(nombre, None, None)
     if estado.tema and (dudosa or intencion in (Intencion.PRECIO, Intencion.RECHAZO)) and _seguimiento(ctx, texto):
         return Intencion.INFO_TIENDA, datos
+    if intencion == Intencion.BUSCAR and re.search(r"\bgracias\b", intents.normalizar(texto)):
+        if not tienda.nombra_producto(ctx, intents.palabras_producto(texto)):
+            return Intencion.DESPEDIDA, datos  # "bueno gracias, qué pena": a goodbye, not a product
     if (
         estado.carrito
         and intents.cambio(texto)

@@ -100,6 +100,7 @@ _MEDIDAS = {
     "centimetros": "cm",
     "mililitros": "ml",
 }
+_UNIDADES_CORTAS = frozenset("kg g l ml w v cm mm m gb tb mah".split())
 # Packaging words next to a number count units, not products ("2 bolsas", "el saco de 15 kg", "3 cajas de lápices").
 _ENVASES = r"(?:bolsas?|sacos?|cajas?|paquetes?|packs?|botes?|latas?|botellas?|unidades?|piezas?|juegos?|sets?)"
 MONEDA = r"(?:€|eur|euros?|pesos?|lucas|luca|dolares|usd|mil|soles|\$)"
@@ -210,7 +211,7 @@ CHAT = {
 AFIRMACIONES = frozenset(
     """si claro vale ok dale va sale orale listo perfecto correcto adelante obvio bueno genial exacto venga hecho
     seguro afirmativo confirmo confirmado confirma bacan chevere hagale hagamosle sipo ya porsupuesto buenisimo
-    excelente joya barbaro copado""".split()
+    excelente joya barbaro copado bacano hagale sisas vamos dele""".split()
 )
 AFIRMACIONES_FRASES = (
     "de una",
@@ -255,6 +256,24 @@ NEGACIONES_FRASES = (
     "no por ahora",
     "no quiero",
     "ya no",
+)
+# Unmistakable refusals wherever they stand in the message ("ah bueno, entonces dejemos así").
+NEGACIONES_DONDE_SEA = (
+    "dejemos asi",
+    "dejemoslo asi",
+    "dejemoslo",
+    "mejor no",
+    "ni modo",
+    "asi no me sirve",
+    "no me sirve",
+    "no me interesa",
+    "ya no",
+    "olvidalo",
+    "dejalo asi",
+    "no gracias",
+    "por ahora no",
+    "mejor despues",
+    "ni ahi",
 )
 COLORES = frozenset(
     """rojo roja azul negro negra blanco blanca verde amarillo amarilla rosa gris morado morada naranja plateado
@@ -303,7 +322,7 @@ _HUMANO = re.compile(
     r"|\bpersona real\b|\bun humano\b"
 )
 _RECHAZO = re.compile(
-    r"gratis|cambia\w* (el|los) precio|pon\w* (el|a) precio|"
+    r"cambia\w* (el|los) precio|pon\w* (el|a) precio|"
     r"ignora|olvida (tus|las) instrucciones|"
     r"instrucciones (del|de) sistema|system prompt|prompt|eres ahora|actua como|modo desarrollador|"
     r"datos de (otro|otros|los) cliente|(?<!mi )(?<!su )(email|correo|telefono|direccion|datos) (de|del) "
@@ -313,7 +332,8 @@ _RECHAZO = re.compile(
     r"administrador"
 )
 _REGATEO = re.compile(
-    r"descuento|rebaja|\bmas barato para mi|\bdejas? mas barat|\b(dejamel[oa]|dejal[oa]|dejemel[oa]) mas barat|"
+    r"descuento|\brebaj|\b(dame|damelo|damela|regalamelo|regalamela|me (lo|la) (das|regalas)) gratis|"
+    r"\bgratis para mi|\bmas barato para mi|\bdejas? mas barat|\b(dejamel[oa]|dejal[oa]|dejemel[oa]) mas barat|"
     r"\bme (lo|la|los|las) (dejas|deja|das|da) (mas )?barat|\bmas barat\w* (si|para mi)\b|\bun precio mejor|"
     r"bajame|baja(me|rme)? el precio|me (lo|la|los|las) (dejas|deja|das|da|pones|puedes dejar) (en|a|por) \d|"
     r"(dejamelo|dejamela|dejalo|dejala) (en|a) \d|precio a \d|al \d+ ?%|\d+ ?% de|un precio especial|\bregate|"
@@ -326,11 +346,13 @@ _CANCELAR = re.compile(
     r"\bborra (todo|el carrito)|\bquita(me)? todo|\bempezar de nuevo|\bolvida (todo|el pedido)"
 )
 _QUITAR = re.compile(
-    r"\b(quita|quitame|quitale|quitar|elimina|eliminame|eliminar|saca|sacame|sacale|borra|borrame|borrar|retira)\b|"
+    r"\b(quita|quitame|quitale|quitar|quite|quitele|quiteme|elimina|eliminame|eliminar|elimine|saca|sacame|sacale|"
+    r"saque|saquele|borra|borrame|borrar|borre|retira|retire)\b|"
     r"\bya no quiero\b|\bsin (el|la|los|las)\b|\bmenos (el|la|los|las)\b(?! \d)"
 )
 _CORREGIR = re.compile(
     r"^(?:no\s+|bueno\s+|mejor\s+no\s+)?(mejor|mas bien|que sean|cambialo a|cambia a|cambiala a|cambia(lo|la)? (a|por)|"
+    r"cambie(lo|la)? (a|por)|deje(lo|la)? en|ponga(le)?|"
     r"en vez de \w+,?|pon(me|le)?|dejalo en|dejala en|solo)\s+(\d+|[a-z]+)\b|\bmejor (\d+|[a-z]+)\b(?! que)|"
     r"\bque sean (\d+|[a-z]+)\b|\bcambia\w* (la cantidad )?a (\d+|[a-z]+)\b"
 )
@@ -345,7 +367,8 @@ _AGREGAR = re.compile(
     r"me das|me da|apartame|separame|encargo|encargar|pido|pedir|quiero pedir|me (lo|la|los|las) (quedo|llevo|pillo)|"
     r"me quedo|me pillo|pillo|(lo|la|los|las) compro|me (lo|la|los|las) mandas|"
     r"[a-z]+(mela|melo|melas|melos|sela|selo|selas|selos)|"
-    r"(agrega|anade|pon|aparta|separa|reserva|guarda|suma|manda|envia)(la|lo|las|los))\b"
+    r"(agrega|agregue|anade|anada|pon|ponga|aparta|aparte|separa|separe|reserva|reserve|guarda|guarde|suma|sume|"
+    r"manda|mande|envia|envie|apunta|apunte)(la|lo|las|los)|agreguela|agreguelo|agreguelas|agreguelos)\b"
 )
 # Purchase verbs that also just ask ("necesito una cafetera"): they buy only with an explicit quantity.
 _NECESIDAD = re.compile(
@@ -408,6 +431,11 @@ _SUPERLATIVO = re.compile(
     r"potentes?)\b"
 )
 _TEMAS = {
+    "formas_pago": re.compile(
+        r"\bformas? de pago|\bmetodos? de pago|\bpagar con\b|\bpuedo pagar|\baceptan\b|\btarjeta\b|\bbizum\b|"
+        r"\btransferencia\b|\befectivo\b|\bpaypal\b|\bmercado ?pago\b|\bcuotas\b|\ba plazos\b|\bcomo (se )?paga|"
+        r"\bcontra ?reembolso|\bcontra ?entrega|\bpago (contra|al recibir|en efectivo)|\bpagar al recibir"
+    ),
     "horario": re.compile(
         r"\bhorario|\ba que hora|\bhasta que hora|\bque hora (abren|cierran)|\babren\b|\bcierran\b|\babierto|"
         r"\bdias (abren|atienden)|\batienden (los|el|hoy)|\babris\b|\babre\b|\bcerrado|\bfestivos?\b|\bferiados?\b|"
@@ -425,11 +453,6 @@ _TEMAS = {
         r"\bdevolu|\bdevolver|\bdevuelvo|\bgarantia|\breembols|\bregresar|\bregreso\b|\bpuedo cambiar|"
         r"\bcambio de producto|\bcambiar (el|un) producto|"
         r"\bsi no me (gusta|sirve|queda)"
-    ),
-    "formas_pago": re.compile(
-        r"\bformas? de pago|\bmetodos? de pago|\bpagar con\b|\bpuedo pagar|\baceptan\b|\btarjeta\b|\bbizum\b|"
-        r"\btransferencia\b|\befectivo\b|\bpaypal\b|\bmercado ?pago\b|\bcuotas\b|\ba plazos\b|\bcomo (se )?paga|"
-        r"\bcontra ?reembolso|\bpago (contra|al recibir|en efectivo)|\bpagar al recibir"
     ),
     "telefono": re.compile(
         r"\b(su|el|un) (telefono|numero) de (la tienda|contacto)|\bnumero de la tienda|\b(telefono|numero|whatsapp) "
@@ -634,7 +657,8 @@ def mas_unidades(texto: str) -> bool:
 _CARACTERISTICA = re.compile(
     r"\bde que (color|colores|tamano|material|medida|medidas|marca|talla)\b|\bcuanto (mide|miden|pesa|pesan|dura|"
     r"duran)\b|\bque (tamano|medidas|capacidad|potencia|material|talla)\b|\bcomo (es|son)\b|\bque tal (es|son|esta)\b|"
-    r"\bsirve para\b|\bcuant[oa]s \w+ (tiene|trae|lleva)\b|\bque (trae|incluye|lleva)\b|\bcaracteristicas\b|"
+    r"\bsirve para\b|\bcuant[oa]s \w+ (tiene|trae|lleva|es|son|caben|hace|incluye)\b|\bpara cuant[oa]s\b|"
+    r"\bque (trae|incluye|lleva)\b|\bcaracteristicas\b|"
     r"\bes (bueno|buena|resistente|facil)\b"
 )
 ENVASES = frozenset("bolsa bolsas saco sacos caja cajas paquete paquetes pack packs bote botes lata latas".split())
@@ -748,7 +772,12 @@ def afirmacion(texto: str) -> bool:
         return True
     if any(norm == f or norm.startswith(f + " ") for f in AFIRMACIONES_FRASES):
         return True
-    return len(words) <= 3 and all(w in AFIRMACIONES or w in {"po", "pues"} for w in words)
+    cortesia = {"po", "pues", "gracias", "senor", "senora", "senorita", "amigo", "amiga", "entonces", "muchas", "mil"}
+    return (
+        len(words) <= 5
+        and any(w in AFIRMACIONES and w != "ya" for w in words)
+        and all(w in AFIRMACIONES or w in cortesia or w in NUMEROS for w in words)
+    ) or (len(words) <= 2 and all(w in AFIRMACIONES or w in cortesia for w in words))
 
 
 def negacion(texto: str) -> bool:
@@ -761,6 +790,8 @@ def negacion(texto: str) -> bool:
         return True
     if any(norm == f or norm.startswith(f + " ") for f in NEGACIONES_FRASES):
         return True
+    if any(f" {f} " in f" {norm} " for f in NEGACIONES_DONDE_SEA):
+        return True
     return words[0] in NEGACIONES and (len(words) <= 4 or words[1] in {"gracias", "por", "quiero", "mejor"})
 
 
@@ -770,16 +801,28 @@ def palabras_producto(texto: str) -> str:
     norm = _TELEFONO.sub(" ", norm)
     norm = re.sub(r"\b(\d+|un|una|dos|tres|cuatro|cinco|seis|par|media docena)\s+" + _ENVASES + r"\b", r"\1", norm)
     norm = re.sub(r"\b(el|la|los|las|un|una)\s+" + _ENVASES + r"\s+de\s+(?=\d)", " ", norm)
-    words = [
-        w
-        for w in norm.split()
-        if w not in FILLER
-        and w not in NUMEROS
-        and w not in ORDINALES
-        and w not in AFIRMACIONES
-        and w not in NEGACIONES
-        and not re.fullmatch(r"\d{1,4}", w)
-    ]
+    tokens = norm.split()
+    words = []
+    for i, w in enumerate(tokens):
+        previo = tokens[i - 1] if i else ""
+        siguiente = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if re.fullmatch(r"\d{1,4}", w):
+            # "la de 600", "talla 5", "600 w": a number that describes the product, not how many.
+            if siguiente in _UNIDADES_CORTAS:
+                words.append(w + siguiente)
+            elif previo in {"de", "talla", "modelo", "numero"} and i >= 2:
+                words.append(w)
+            continue
+        if w in _UNIDADES_CORTAS and previo.isdigit():
+            continue
+        if (
+            w not in FILLER
+            and w not in NUMEROS
+            and w not in ORDINALES
+            and w not in AFIRMACIONES
+            and w not in NEGACIONES
+        ):
+            words.append(w)
     return " ".join(words)
 
 
@@ -790,8 +833,19 @@ def segmentos(texto: str) -> list[str]:
         p.strip() for p in re.split(r",|\by\b|\be\b|\bmas\b(?= \d| un| una| dos| tres)|\btambien\b|\bademas\b|\+", norm)
     ]
     partes = [p for p in partes if p]
-    utiles = [p for p in partes if palabras_producto(p)]
-    return utiles if len(utiles) >= 2 else [norm]
+    # A part with product words, or with just a quantity ("deme 2 y una arena": 2 of the one in focus).
+    utiles = [p for p in partes if palabras_producto(p) or cantidad_explicita(p)]
+    con_producto = [p for p in utiles if palabras_producto(p)]
+    return utiles if len(utiles) >= 2 and con_producto else [norm]
+
+
+def todos_los_mostrados(texto: str) -> int | None:
+    """ "me llevo las dos", "ambos", "los tres": how many of the products just discussed (None if not said)."""
+    norm = normalizar(texto)
+    if re.search(r"\b(ambos|ambas)\b", norm):
+        return 2
+    match = re.search(r"\b(?:los|las|todos los|todas las)\s+(dos|tres|cuatro|cinco)\b(?!\s+(?:de|del)\b)", norm)
+    return NUMEROS[match.group(1)] if match else None
 
 
 def detectar(texto: str, *, esperando: str | None = None) -> Intencion:

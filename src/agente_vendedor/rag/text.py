@@ -17,6 +17,7 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 MAX_TERMS = 12
 # Verbs that say what the thing is for, never what it is ("algo para hacer batidos"): they do not count when
 # judging how well a product answers a query.
+CONTAINERS = frozenset("juego set pack kit caja paquete bolsa saco lote".split())
 UNITS = frozenset("w kw v gb tb mb kg g gr l ml cm mm m mah hz".split())
 GENERIC_VERBS = frozenset("hacer usar utilizar guardar poner servir sirva sirve tener llevar comprar regalar".split())
 HEAD_WEIGHT = 2.0
@@ -183,8 +184,11 @@ def _term_matches(term: str, words: Sequence[str], *, typo: bool) -> bool:
     """A query word matches a document word by stem prefix ("licuadoras" ~ "licuadora", "9" ~ "9w") or, for a word
     the customer typed (never a synonym we added), from five letters on as a close typo ("bombiyas" ~ "bombillas")."""
     stem = singular(term)
+    gender = stem[:-1] if len(stem) >= 4 and stem[-1] in "oa" else None  # "rojo" ~ "roja"
     for word in words:
         if word.startswith(stem) or singular(word) == stem or (len(stem) >= 5 and stem in word):
+            return True
+        if gender is not None and singular(word)[:-1] == gender and singular(word)[-1:] in ("o", "a"):
             return True
         if typo and len(stem) >= 5 and len(word) >= 4 and SequenceMatcher(None, stem, singular(word)).ratio() >= 0.8:
             return True
@@ -213,6 +217,9 @@ def term_groups(consulta: Consulta) -> list[tuple[str, ...]]:
         for t in terms
         if t and t not in STOPWORDS and t not in covered and t not in GENERIC_VERBS
     ]
+    # "juego de cuchillos", "pack de pelotas": the container is not what is asked for.
+    if len(first) > 1 and first[0][-1] in CONTAINERS:
+        first = first[1:]
     # Keep the query's word order: the phrase groups go where their first word was.
     ordered = [g for g in first if g not in groups]
     positions = {
@@ -230,6 +237,9 @@ def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> floa
     if not groups:
         return 0.0
     all_name_words = tokens(nombre)
+    all_name_words += [
+        a + b for a, b in zip(all_name_words, all_name_words[1:], strict=False) if a.isdigit() and b in UNITS
+    ]  # "15 kg" also as "15kg"
     # "Cafetera de goteo 12 tazas", "Cortapelos con 4 peines": a counted word is a measure, not what the product is
     # (but "Juego de 4 tazas", "Caja de 50 bolígrafos" are tazas and bolígrafos).
     measures = [
