@@ -249,6 +249,7 @@ def _describir(ctx: Contexto, producto: Producto, intencion: Intencion) -> str:
     else:
         texto += " ¿Quiere que se lo añada al carrito?"
         _ofrecer(ctx)
+        ctx.estado.ofrecidos = [producto.id]
     return texto
 
 
@@ -260,6 +261,11 @@ def _ofrecer(ctx: Contexto) -> None:
 
 def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
     """Searching, asking a price or the stock, or for a recommendation."""
+    partes = intents.segmentos(texto)
+    if len(partes) > 1 and intencion != Intencion.RECOMENDAR:
+        varios = _varios(ctx, partes)
+        if len(varios) > 1:
+            return _ofrecer_varios(ctx, varios)
     palabras = _sin_envases(texto)
     limites = intents.restricciones(texto)
     en_lista = _por_nombre_en(ctx, palabras, ctx.estado.mostrados) if palabras else None
@@ -316,6 +322,41 @@ def _sin_envases(texto: str) -> str:
     if apunta:
         palabras = " ".join(w for w in palabras.split() if w not in intents.ENVASES)
     return palabras
+
+
+def _varios(ctx: Contexto, partes: Sequence[str]) -> list[Producto]:
+    """One product per part of "una mochila azul y un estuche", where the words pick one."""
+    productos: list[Producto] = []
+    for parte in partes:
+        palabras = _sin_envases(parte)
+        encontrados = tienda.buscar(ctx, palabras) if palabras else []
+        if not encontrados:
+            continue
+        elegido = _por_nombre_en(ctx, palabras, [p.id for p, _ in encontrados])
+        orden = intents.restricciones(parte).orden
+        if elegido is None and orden is not None:
+            elegido = _superlativo(ctx, [p for p, _ in encontrados], orden)
+        elegido = elegido or encontrados[0][0]
+        if elegido.id not in {p.id for p in productos}:
+            productos.append(elegido)
+    return productos
+
+
+def _ofrecer_varios(ctx: Contexto, productos: Sequence[Producto]) -> str:
+    """The facts of several products asked for together, offered as a whole."""
+    filas = "\n".join(_linea_producto(i, p) for i, p in enumerate(productos, start=1))
+    ctx.estado.mostrados = [p.id for p in productos]
+    for p in productos:
+        ctx.mencionar(p.id)
+        _recordar(ctx, p.id)
+    disponibles = [p for p in productos if p.stock > 0]
+    ctx.estado.foco = None
+    respuesta = f"{_elegir(ctx, OPCIONES, 'opciones')}\n{filas}"
+    if disponibles:
+        ctx.estado.ofrecidos = [p.id for p in disponibles]
+        _ofrecer(ctx)
+        respuesta += "\n¿Se los añado al carrito? También puede elegir solo alguno."
+    return respuesta
 
 
 def _opciones(ctx: Contexto, encontrados: Sequence[tuple[Producto, float | None]]) -> str:
@@ -474,6 +515,13 @@ def _info_tienda(ctx: Contexto, texto: str) -> str:
 
 def _regateo(ctx: Contexto, texto: str) -> str:
     """Haggling gets the catalog price, politely."""
+    partes = intents.segmentos(texto)
+    varios = _varios(ctx, partes) if len(partes) > 1 else []
+    if len(varios) > 1:
+        return (
+            "Lo siento, no puedo hacer descuentos: los precios son los del catálogo, iguales para todos los clientes.\n"
+            + _ofrecer_varios(ctx, varios)
+        )
     palabras = intents.palabras_producto(texto)
     producto = _referido(ctx, texto)
     if palabras:
@@ -536,6 +584,11 @@ def _agregar(ctx: Contexto, texto: str) -> str:
                 for p in elegidos
             ]
             return "\n".join(m for m in mensajes if m) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
+    if len(ctx.estado.ofrecidos) > 1 and not intents.palabras_producto(texto) and not _apunta(texto):
+        ofrecidos = [p for p in (tienda.producto_activo(ctx, i) for i in ctx.estado.ofrecidos) if p is not None]
+        ctx.estado.ofrecidos = []
+        mensajes = [_poner(ctx, p, 1, sumar=False, final=False) for p in ofrecidos]
+        return "\n".join(mensajes) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
     partes = intents.segmentos(texto)
     if len(partes) == 1:
         return _agregar_uno(ctx, texto, final=True)
@@ -757,9 +810,11 @@ def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion
     dudosa = intencion in (Intencion.BUSCAR, Intencion.DESCONOCIDA)
     if datos.vacio and dudosa and estado.cliente_id is None and (nombre := intents.nombre_suelto(texto)):
         pendiente = paso == "datos_cliente" or bool(estado.carrito) or bool(estado.email)
-        if (pendiente or len(nombre.split()) >= 2) and not tienda.nombra_producto(
-            ctx, intents.palabras_producto(texto)
-        ):
+        # Without a pending order, only a name written as one ("Marta Gil Soler") counts: not "la tira trae control?".
+        escrito_como_nombre = (
+            "?" not in texto and len(nombre.split()) >= 2 and all(w[:1].isupper() for w in texto.split())
+        )
+        if (pendiente or escrito_como_nombre) and not tienda.nombra_producto(ctx, intents.palabras_producto(texto)):
             return Intencion.DATOS_CLIENTE, intents.Contacto(nombre, None, None)
     if estado.tema and (dudosa or intencion in (Intencion.PRECIO, Intencion.RECHAZO)) and _seguimiento(ctx, texto):
         return Intencion.INFO_TIENDA, datos
@@ -774,10 +829,12 @@ def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion
         and _nombra_otro(texto)
     ):
         return Intencion.CAMBIAR, datos
-    if intencion == Intencion.NEGAR and _nombra_otro(texto) and not intents.todas(texto):
+    if intencion == Intencion.NEGAR and _nombra_otro(texto) and not intents.todas(texto) and not intents.aplaza(texto):
         # "no, mejor la negra": not a refusal but a different choice.
         if estado.carrito and intents.cambio(texto):
             return Intencion.CAMBIAR, datos
+        if intents.compra(texto):
+            return Intencion.AGREGAR, datos
         return Intencion.BUSCAR, datos
     if (
         paso == "ofrecido"

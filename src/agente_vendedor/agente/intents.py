@@ -338,7 +338,8 @@ _REGATEO = re.compile(
     r"bajame|baja(me|rme)? el precio|me (lo|la|los|las) (dejas|deja|das|da|pones|puedes dejar) (en|a|por) \d|"
     r"(dejamelo|dejamela|dejalo|dejala) (en|a) \d|precio a \d|al \d+ ?%|\d+ ?% de|un precio especial|\bregate|"
     r"\bnegociar|\bnegociable|(te|le) (doy|ofrezco|pago) \d|ultimo precio|mejor precio|hacer? (un )?precio|"
-    r"me haces precio|promocion|oferta para mi|cupon"
+    r"me haces precio|promocion|oferta para mi|cupon|\ben \d+ (me|se) (lo|la|los|las) (dejas|dejai|deja|das|dai|da)\b|"
+    r"\b(dejai|dai) (en|a) \d|\bme (lo|la|los|las) (dejai|dai)\b|\bme hacen descuento|\bhay descuento"
 )
 _CONFIRMAR = re.compile(r"\bconfirm\w*|\bhaz el pedido|\btramita\w*|\bfinaliza\w*|\bpagar\b|\bcompra(lo)?\b$")
 _CANCELAR = re.compile(
@@ -370,6 +371,12 @@ _AGREGAR = re.compile(
     r"(agrega|agregue|anade|anada|pon|ponga|aparta|aparte|separa|separe|reserva|reserve|guarda|guarde|suma|sume|"
     r"manda|mande|envia|envie|apunta|apunte)(la|lo|las|los)|agreguela|agreguelo|agreguelas|agreguelos)\b"
 )
+# "agrégala", "pásamelo", "apártemela": a verb with the product as pronoun (a reference, not a product word).
+_ENCLITICO = re.compile(
+    r"[a-z]+(mela|melo|melas|melos|sela|selo|selas|selos)|(agrega|agregue|anade|anada|pon|ponga|aparta|aparte|"
+    r"separa|separe|reserva|reserve|guarda|guarde|suma|sume|manda|mande|envia|envie|apunta|apunte|quita|quite|saca|"
+    r"saque|compra|compre|lleva|lleve)(la|lo|las|los)|agreguela|agreguelo|agreguelas|agreguelos"
+)
 # Purchase verbs that also just ask ("necesito una cafetera"): they buy only with an explicit quantity.
 _NECESIDAD = re.compile(
     r"\b(necesito|necesitaria|busco|buscaba|ando buscando|estoy buscando|queria saber|me interesa)\b"
@@ -385,7 +392,8 @@ _APLAZAR = re.compile(
     r"\bya (te|le|os|les) (digo|aviso|confirmo|escribo|contesto)\b|"
     r"\b(luego|despues|mas tarde|otro dia|manana|ahorita|en un rato|al rato)\b.*\b(confirmo|digo|escribo|aviso|vuelvo|"
     r"paso|decido|compro|hablamos)\b|\b(confirmo|digo|escribo|aviso|vuelvo|decido) (luego|despues|mas tarde|"
-    r"otro dia|manana|en un rato|al rato)\b|\bya me pasare\b|\bme pasare por\b|\blo pensare\b|\bpensarlo\b"
+    r"otro dia|manana|en un rato|al rato)\b|\b(despues|luego|mas tarde) (veo|vemos|miro|decido|lo veo|te aviso)\b|"
+    r"\bya me pasare\b|\bme pasare por\b|\blo pensare\b|\bpensarlo\b"
 )
 _PRECIO = re.compile(
     r"\bprecio|\bcuanto (cuesta|cuestan|vale|valen|sale|salen|es|son|esta|estan|cobran|cobras|seria)|\bcoste\b|"
@@ -446,7 +454,8 @@ _TEMAS = {
         r"\bubicados\b|\bdonde (es|esta) (la tienda|el local)|\btienda fisica|\blocal\b|\bsucursal"
     ),
     "envios": re.compile(
-        r"\benvio|\benvian|\benvias|\bmandan\b|\bdomicilio|\bdespach|\bentrega|\bgastos de envio|\bcuanto tarda|"
+        r"\benvio|\benvian|\benvias|\bmandan\b|\bcuanto (se )?(demora|tarda|tardan|demoran)|\ben llegar\b|"
+        r"\bdomicilio|\bdespach|\bentrega|\bgastos de envio|\bcuanto tarda|"
         r"\bllega(n|ria)? (a|en|hasta)\b|\bhacen envios|\bmandar a\b|\bshipping|\bcourier"
     ),
     "devoluciones": re.compile(
@@ -703,8 +712,19 @@ def ordinal(texto: str) -> int | None:
 
 
 def referencia_demostrativa(texto: str) -> bool:
-    """ "ese", "esa", "lo quiero": the product just discussed."""
-    return bool(_REFERENCIA.search(normalizar(texto)))
+    """ "ese", "esa", "lo quiero", "agrégala": the product just discussed."""
+    norm = normalizar(texto)
+    return bool(_REFERENCIA.search(norm) or any(_ENCLITICO.fullmatch(w) for w in norm.split()))
+
+
+def compra(texto: str) -> bool:
+    """The message uses a purchase verb ("quiero", "agrégame", "me lo llevo")."""
+    return bool(_AGREGAR.search(normalizar(texto)))
+
+
+def aplaza(texto: str) -> bool:
+    """The customer puts the decision off ("lo voy a pensar", "ahorita le confirmo")."""
+    return bool(_APLAZAR.search(normalizar(texto)))
 
 
 def el_otro(texto: str) -> bool:
@@ -770,6 +790,15 @@ def afirmacion(texto: str) -> bool:
     words = norm.split()
     if words[0] in AFIRMACIONES and words[0] != "ya":
         return True
+    if words[0] == "ya" and (
+        len(words) == 1
+        or words[1].isdigit()
+        or words[1] in NUMEROS
+        or words[1] in AFIRMACIONES
+        or words[1] in {"po", "pues", "entonces", "bacan", "dale"}
+        or _ENCLITICO.fullmatch(words[1])
+    ):
+        return True  # Chile: "ya" is yes ("ya, dos", "ya po", "ya, agrégala")
     if any(norm == f or norm.startswith(f + " ") for f in AFIRMACIONES_FRASES):
         return True
     cortesia = {"po", "pues", "gracias", "senor", "senora", "senorita", "amigo", "amiga", "entonces", "muchas", "mil"}
@@ -817,6 +846,7 @@ def palabras_producto(texto: str) -> str:
             continue
         if (
             w not in FILLER
+            and not _ENCLITICO.fullmatch(w)
             and w not in NUMEROS
             and w not in ORDINALES
             and w not in AFIRMACIONES

@@ -30,6 +30,7 @@ class EstadoDialogo(BaseModel):
     cliente_id: int | None = None
     cantidad_pendiente: int | None = None
     ultima_venta_id: int | None = None
+    ofrecidos: list[int] = []  # what the last "¿se lo añado?" offered (several when the customer asked for several)
     recientes: list[int] = []  # products talked about, most recent last ("me llevo las dos")
     tema: str | None = None  # the shop topic last answered, for "¿y los domingos?"
     turno: int = 0
