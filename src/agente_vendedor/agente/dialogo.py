@@ -592,6 +592,10 @@ def _agregar(ctx: Contexto, texto: str) -> str:
     partes = intents.segmentos(texto)
     if len(partes) == 1:
         return _agregar_uno(ctx, texto, final=True)
+    # "me voy a México y necesito un transformador": a part that asks nothing and names nothing is context.
+    partes = [p for p in partes if intents.pide(p) or tienda.buscar(ctx, _sin_envases(p))] or partes
+    if len(partes) == 1:
+        return _agregar_uno(ctx, partes[0], final=True)
     mensajes = [_agregar_uno(ctx, parte, final=False) for parte in partes]
     return "\n".join(m for m in mensajes if m) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
 
@@ -612,13 +616,17 @@ def _resolver(ctx: Contexto, texto: str) -> Producto | str:
     """
     palabras = _sin_envases(texto)
     orden = intents.restricciones(texto).orden
+    if (intents.ordinal(texto) is not None or intents.el_otro(texto)) and ctx.estado.mostrados:
+        elegido = _referido(ctx, texto)  # "me quedo con la segunda, que mi perro es grande"
+        if elegido is not None:
+            return elegido
     if palabras:
-        en_lista = _por_nombre_en(ctx, palabras, ctx.estado.mostrados)
+        en_lista = _por_nombre_en(ctx, palabras, ctx.estado.mostrados) or _rasgo_en_lista(ctx, palabras)
         if en_lista is not None:
             return en_lista
         encontrados = tienda.buscar(ctx, palabras)
         if not encontrados:
-            enfocado = _referido(ctx, texto) if _apunta(texto) else None
+            enfocado = _referido(ctx, texto) if _apunta(texto) or _con_foco(ctx, texto) else None
             if enfocado is not None:
                 return enfocado  # "bueno venga, a 49 me la quedo": the words are not a product, "la" is
             return _sin_producto(ctx, palabras, intents.cantidad(texto))
@@ -639,6 +647,27 @@ def _resolver(ctx: Contexto, texto: str) -> Producto | str:
             return '¿Cuál de las opciones quiere? Dígame el número o el nombre (por ejemplo, "el segundo").'
         return '¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista ("el segundo").'
     return producto
+
+
+def _con_foco(ctx: Contexto, texto: str) -> bool:
+    """ "Mola, me pillo dos": a purchase with a quantity while one product is in focus."""
+    return ctx.estado.foco is not None and (intents.compra(texto) or intents.cantidad_explicita(texto))
+
+
+def _rasgo_en_lista(ctx: Contexto, palabras: str) -> Producto | None:
+    """ "Mejor la azul que a la niña le gusta más": the one product on screen that a word describes, when the other
+    words name nothing in the catalog."""
+    productos = _mostrados(ctx)
+    if len(productos) < 2:
+        return None
+    words = palabras.split()
+    puntos = {p.id: sum(_tiene_rasgo(p, w) for w in words) for p in productos}
+    mejor = max(puntos.values())
+    elegidos = [p for p in productos if puntos[p.id] == mejor]
+    if mejor == 0 or len(elegidos) != 1:
+        return None
+    resto = " ".join(w for w in words if not _tiene_rasgo(elegidos[0], w))
+    return elegidos[0] if not resto or not tienda.nombra_producto(ctx, resto) else None
 
 
 def _apunta(texto: str) -> bool:
@@ -748,6 +777,12 @@ def _datos(ctx: Contexto, texto: str, datos: intents.Contacto | None = None) -> 
         )
     saludo = "Gracias, ya tengo sus datos."
     if not ctx.estado.carrito:
+        ofrecidos = [p for p in (tienda.producto_activo(ctx, i) for i in ctx.estado.ofrecidos) if p is not None]
+        if ofrecidos:
+            # Details given right after an offer: the offer still stands.
+            ctx.estado.paso = "ofrecido"
+            nombres = " y ".join(f"«{p.nombre}»" for p in ofrecidos)
+            return f"{saludo} ¿Le añado {nombres} al carrito?"
         ctx.estado.paso = None
         return saludo + " ¿Qué le gustaría comprar?"
     return f"{saludo}\n{_resumen(ctx)}"
@@ -821,13 +856,16 @@ def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion
     if intencion == Intencion.BUSCAR and re.search(r"\bgracias\b", intents.normalizar(texto)):
         if not tienda.nombra_producto(ctx, intents.palabras_producto(texto)):
             return Intencion.DESPEDIDA, datos  # "bueno gracias, qué pena": a goodbye, not a product
-    if (
+    if intencion == Intencion.CAMBIAR or (
         estado.carrito
         and intents.cambio(texto)
         and intencion
         in (Intencion.CORREGIR, Intencion.AGREGAR, Intencion.BUSCAR, Intencion.PRECIO, Intencion.DESCONOCIDA)
         and _nombra_otro(texto)
     ):
+        carrito_ids = [linea.producto_id for linea in estado.carrito]
+        if intents.cantidad_explicita(texto) and _por_nombre_en(ctx, intents.palabras_producto(texto), carrito_ids):
+            return Intencion.CORREGIR, datos  # "mejor que sean 8 cuadernos": the cuadernos already in the cart
         return Intencion.CAMBIAR, datos
     if intencion == Intencion.NEGAR and _nombra_otro(texto) and not intents.todas(texto) and not intents.aplaza(texto):
         # "no, mejor la negra": not a refusal but a different choice.
@@ -844,7 +882,7 @@ def _interpretar(ctx: Contexto, texto: str, paso: str | None) -> tuple[Intencion
     ):
         return Intencion.AGREGAR, datos  # "esa" / "ese mismo" to "¿se lo añado?"
     if intencion == Intencion.DESCONOCIDA and intents.afirmacion(texto):
-        if estado.foco is not None or len(estado.mostrados) == 1:
+        if estado.ofrecidos or estado.foco is not None or len(estado.mostrados) == 1:
             return Intencion.AGREGAR, datos
         if estado.carrito and estado.cliente_id is not None:
             return Intencion.CONFIRMAR, datos
@@ -914,8 +952,35 @@ HANDLERS: dict[Intencion, Callable[[Contexto, str], str]] = {
 }
 
 
+ACCIONES = frozenset(
+    {
+        Intencion.AGREGAR,
+        Intencion.QUITAR,
+        Intencion.CORREGIR,
+        Intencion.CAMBIAR,
+        Intencion.CANCELAR,
+        Intencion.VER_CARRITO,
+        Intencion.DATOS_CLIENTE,
+    }
+)
+
+
 def responder(ctx: Contexto, texto: str) -> Respuesta:
-    """Answer one customer message, updating the chat's state and the database through `tienda`."""
+    """Answer one customer message, updating the chat's state and the database through `tienda`.
+
+    A message with several sentences that each ask for something ("quita la plancha. pon mejor la sandwichera") is
+    answered sentence by sentence, in order.
+    """
+    frases = [f for f in re.split(r"(?<=[.!?;])\s+", texto.strip()) if intents.normalizar(f)]
+    if len(frases) > 1:
+        acciones = [intents.detectar(f, esperando=ctx.estado.paso) for f in frases]
+        if sum(a in ACCIONES for a in acciones) >= 2:
+            respuestas = [_responder_una(ctx, f) for f in frases]
+            return Respuesta(texto="\n".join(r.texto for r in respuestas), intencion=respuestas[-1].intencion)
+    return _responder_una(ctx, texto)
+
+
+def _responder_una(ctx: Contexto, texto: str) -> Respuesta:
     paso = ctx.estado.paso
     intencion, datos = _interpretar(ctx, texto, paso)
     if paso in ("ofrecido", "eligiendo", "sin_stock"):
@@ -926,8 +991,10 @@ def responder(ctx: Contexto, texto: str) -> Respuesta:
         respuesta = _datos(ctx, texto, datos)
     else:
         if not datos.vacio and intencion not in (Intencion.RECHAZO, Intencion.HUMANO):
-            # Details given along with a request ("quiero 2 bombillas, soy Ana, ana@x.com"): keep them too.
+            # Details given along with a request ("soy Ana, ana@x.com; quiero una cafetera"): keep them, and read
+            # the rest as the request.
             tienda.registrar_cliente(ctx, datos.nombre, datos.email, datos.telefono)
+            texto = intents.sin_contacto(texto) or texto
         if intencion == Intencion.NEGAR:
             respuesta = _negar(ctx, texto, paso)
         elif (handler := HANDLERS.get(intencion)) is not None:

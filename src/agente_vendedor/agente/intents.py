@@ -196,6 +196,13 @@ CHAT = {
     "tenen": "tienen",
     "aver": "a ver",
     "weno": "bueno",
+    "pekeno": "pequeno",
+    "pekena": "pequena",
+    "pequenito": "pequeno",
+    "pequenita": "pequena",
+    "chiquito": "chico",
+    "chiquita": "chica",
+    "grandecito": "grande",
     "buenass": "buenas",
     "wenas": "buenas",
     "buens": "buenas",
@@ -338,7 +345,8 @@ _REGATEO = re.compile(
     r"bajame|baja(me|rme)? el precio|me (lo|la|los|las) (dejas|deja|das|da|pones|puedes dejar) (en|a|por) \d|"
     r"(dejamelo|dejamela|dejalo|dejala) (en|a) \d|precio a \d|al \d+ ?%|\d+ ?% de|un precio especial|\bregate|"
     r"\bnegociar|\bnegociable|(te|le) (doy|ofrezco|pago) \d|ultimo precio|mejor precio|hacer? (un )?precio|"
-    r"me haces precio|promocion|oferta para mi|cupon|\ben \d+ (me|se) (lo|la|los|las) (dejas|dejai|deja|das|dai|da)\b|"
+    r"me haces precio|promocion|oferta para mi|cupon|"
+    r"\b(en|a|por) \d+ (me|se) (lo|la|los|las) (dejas|dejai|deja|das|dai|da|vendes|vende)\b|"
     r"\b(dejai|dai) (en|a) \d|\bme (lo|la|los|las) (dejai|dai)\b|\bme hacen descuento|\bhay descuento"
 )
 _CONFIRMAR = re.compile(r"\bconfirm\w*|\bhaz el pedido|\btramita\w*|\bfinaliza\w*|\bpagar\b|\bcompra(lo)?\b$")
@@ -363,6 +371,7 @@ _VER_CARRITO = re.compile(
 )
 _AGREGAR = re.compile(
     r"\b(quiero|quisiera|queria|anade|anademe|anadir|agrega|agregar|agregame|agregale|ponme|pongame|me llevo|llevo|"
+    r"me pones|me pone|pon|ponga|me vendes|me vende|"
     r"llevare|comprar|compro|comprare|dame|deme|dele|mandame|mandeme|enviame|me quedo con|reserva|reservame|"
     r"me regala|me regalas|regalame|me vende|me vendes|vendeme|echame|sumale|suma|agregue|anada|me pasas|"
     r"me das|me da|apartame|separame|encargo|encargar|pido|pedir|quiero pedir|me (lo|la|los|las) (quedo|llevo|pillo)|"
@@ -445,7 +454,8 @@ _TEMAS = {
         r"\bcontra ?reembolso|\bcontra ?entrega|\bpago (contra|al recibir|en efectivo)|\bpagar al recibir"
     ),
     "horario": re.compile(
-        r"\bhorario|\ba que hora|\bhasta que hora|\bque hora (abren|cierran)|\babren\b|\bcierran\b|\babierto|"
+        r"\bhorario|\ba que hora|\bhasta que hora|\bque hora (abren|cierran)|\babren\b|\bcierran\b|"
+        r"\b(esta|estan|estais) abiert|\babierto (hoy|los|el|manana)|"
         r"\bdias (abren|atienden)|\batienden (los|el|hoy)|\babris\b|\babre\b|\bcerrado|\bfestivos?\b|\bferiados?\b|"
         r"^y (el|los) (lunes|martes|miercoles|jueves|viernes|sabados?|domingos?)\b"
     ),
@@ -455,7 +465,7 @@ _TEMAS = {
     ),
     "envios": re.compile(
         r"\benvio|\benvian|\benvias|\bmandan\b|\bcuanto (se )?(demora|tarda|tardan|demoran)|\ben llegar\b|"
-        r"\bdomicilio|\bdespach|\bentrega|\bgastos de envio|\bcuanto tarda|"
+        r"\bdomicilio|\bdespach|\bentrega|\bgastos de envio|\bcuanto tarda|\brecog|"
         r"\bllega(n|ria)? (a|en|hasta)\b|\bhacen envios|\bmandar a\b|\bshipping|\bcourier"
     ),
     "devoluciones": re.compile(
@@ -496,7 +506,7 @@ FILLER = frozenset(
     nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno en adios chao chau
     bye luego pronto hasta vemos saludos muchas descuento descuentos rebaja rebajas especial oferta dejarlo
     dejarla dejas a quedo pillo mismo misma mismos mismas lindo linda bonito bonita chulo chula padre chidos
-    guapa guapo crack mero merito nomas porfis""".split()
+    guapa guapo crack mero merito nomas porfis mola guay uy espera ojo oye mira""".split()
 )
 
 
@@ -633,7 +643,9 @@ def cantidad(texto: str) -> int | None:
         word = docenas.group(1)
         return 12 * (int(word) if word.isdigit() else NUMEROS[word])
     for match in re.finditer(
-        r"(?<![\d.,])(?<!\bde )(?<!\btalla )(?<!\bmodelo )\b(\d{1,4})\b(?![.,]\d)(?!\s*" + UNIDADES + r"\b)(?!\s*%)",
+        r"(?<![\d.,])(?<!\bde )(?<!\btalla )(?<!\bmodelo )(?<!\ba )(?<!\ben )(?<!\bpor )\b(\d{1,4})\b(?![.,]\d)(?!\s*"
+        + UNIDADES
+        + r"\b)(?!\s*%)",
         norm,
     ):
         value = int(match.group(1))
@@ -715,6 +727,33 @@ def referencia_demostrativa(texto: str) -> bool:
     """ "ese", "esa", "lo quiero", "agrégala": the product just discussed."""
     norm = normalizar(texto)
     return bool(_REFERENCIA.search(norm) or any(_ENCLITICO.fullmatch(w) for w in norm.split()))
+
+
+def sin_contacto(texto: str) -> str:
+    """The message without the customer's name, e-mail and phone (what is left is the request)."""
+    limpio = _EMAIL.sub(" ", texto)
+    limpio = _TELEFONO.sub(" ", limpio)
+    limpio = _NOMBRE.sub(" ", limpio)
+    limpio = re.sub(
+        r"\b(mi (email|correo|mail|telefono|movil|cel|celular|whatsapp)( es)?|y mi|email:?|correo:?)\b",
+        " ",
+        limpio,
+        flags=re.IGNORECASE,
+    )
+    return re.sub(r"\s+", " ", limpio).strip(" ,.;")
+
+
+def pide(texto: str) -> bool:
+    """A part of a message that asks for something: with an article, a number, a purchase or search verb."""
+    norm = normalizar(texto)
+    return bool(
+        re.match(
+            r"^(y\s+)?(tambien\s+)?(el|la|los|las|un|una|unos|unas|\d+|dos|tres|cuatro|cinco|media|otro|otra)\b", norm
+        )
+        or _AGREGAR.search(norm)
+        or _NECESIDAD.search(norm)
+        or cantidad_explicita(texto)
+    )
 
 
 def compra(texto: str) -> bool:
