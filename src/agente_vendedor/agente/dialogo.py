@@ -274,7 +274,8 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
     if intents.caracteristica(texto) and (ctx.estado.mostrados or ctx.estado.foco is not None):
         # "¿de qué color es?", "la más grande, ¿cuánto mide?": about a product in play, not a new search.
         producto = _referido(ctx, texto)
-        if producto is not None and not (palabras and tienda.nombra_producto(ctx, palabras) and en_lista is None):
+        otras = " ".join(w for w in palabras.split() if w not in intents.RASGOS)
+        if producto is not None and not (otras and tienda.nombra_producto(ctx, otras) and en_lista is None):
             return _describir(ctx, producto, Intencion.BUSCAR)
     referencia = intents.ordinal(texto) is not None or intents.atributo(texto) or intents.el_otro(texto)
     if not palabras or referencia or (limites.orden and not palabras):
@@ -327,7 +328,7 @@ def _sin_envases(texto: str) -> str:
 def _varios(ctx: Contexto, partes: Sequence[str]) -> list[Producto]:
     """One product per part of "una mochila azul y un estuche", where the words pick one."""
     productos: list[Producto] = []
-    for parte in partes:
+    for parte in _heredar(partes):
         palabras = _sin_envases(parte)
         encontrados = tienda.buscar(ctx, palabras) if palabras else []
         if not encontrados:
@@ -596,7 +597,7 @@ def _agregar(ctx: Contexto, texto: str) -> str:
     partes = [p for p in partes if intents.pide(p) or tienda.buscar(ctx, _sin_envases(p))] or partes
     if len(partes) == 1:
         return _agregar_uno(ctx, partes[0], final=True)
-    mensajes = [_agregar_uno(ctx, parte, final=False) for parte in partes]
+    mensajes = [_agregar_uno(ctx, parte, final=False, varias=True) for parte in _heredar(partes)]
     return "\n".join(m for m in mensajes if m) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
 
 
@@ -608,7 +609,7 @@ def _los_ultimos(ctx: Contexto, cuantos: int) -> list[Producto]:
     return [p for p in (tienda.producto_activo(ctx, i) for i in ids) if p is not None and p.stock > 0]
 
 
-def _resolver(ctx: Contexto, texto: str) -> Producto | str:
+def _resolver(ctx: Contexto, texto: str, *, varias: bool = False) -> Producto | str:
     """The product a purchase request means, or the reply that asks or explains (a list, "no tenemos").
 
     Words come first: they may pick one of the products on screen ("la roja", "la de 600") or name another one
@@ -626,7 +627,8 @@ def _resolver(ctx: Contexto, texto: str) -> Producto | str:
             return en_lista
         encontrados = tienda.buscar(ctx, palabras)
         if not encontrados:
-            enfocado = _referido(ctx, texto) if _apunta(texto) or _con_foco(ctx, texto) else None
+            # One of several requests names its own product: "2 bolsas de piedritas" is never the product in focus.
+            enfocado = _referido(ctx, texto) if not varias and (_apunta(texto) or _con_foco(ctx, texto)) else None
             if enfocado is not None:
                 return enfocado  # "bueno venga, a 49 me la quedo": the words are not a product, "la" is
             return _sin_producto(ctx, palabras, intents.cantidad(texto))
@@ -640,13 +642,33 @@ def _resolver(ctx: Contexto, texto: str) -> Producto | str:
                 ctx.estado.paso = "eligiendo"
             ctx.estado.cantidad_pendiente = intents.cantidad(texto)
             return f'Tenemos varias opciones:\n{lista}\n¿Cuál de ellas quiere? (por ejemplo, "el primero")'
-        return exacto or encontrados[0][0]
+        elegido = exacto or encontrados[0][0]
+        if exacto is None and not tienda.responde_a(elegido, palabras):
+            # The only match answers part of the words ("zapatilla de 5 tomas" -> a size-5 ball): ask, don't add.
+            ctx.estado.mostrados = [elegido.id]
+            ctx.estado.cantidad_pendiente = intents.cantidad(texto)
+            return _describir(ctx, elegido, Intencion.BUSCAR)
+        return elegido
     producto = _referido(ctx, texto)
     if producto is None:
         if len(ctx.estado.mostrados) > 1:
             return '¿Cuál de las opciones quiere? Dígame el número o el nombre (por ejemplo, "el segundo").'
         return '¿Qué producto quiere añadir? Dígame el nombre o la posición en la lista ("el segundo").'
     return producto
+
+
+def _heredar(partes: Sequence[str]) -> list[str]:
+    """ "la mochila roja y la azul": a part made only of attributes takes the thing named before it."""
+    resultado: list[str] = []
+    cabeza = ""
+    for parte in partes:
+        palabras = intents.palabras_producto(parte).split()
+        if palabras and all(w in intents.COLORES or w.isdigit() or intents.solo_rasgo(w) for w in palabras) and cabeza:
+            parte = f"{parte} {cabeza}"
+        elif palabras:
+            cabeza = palabras[0]
+        resultado.append(parte)
+    return resultado
 
 
 def _con_foco(ctx: Contexto, texto: str) -> bool:
@@ -681,8 +703,8 @@ def _apunta(texto: str) -> bool:
     )
 
 
-def _agregar_uno(ctx: Contexto, texto: str, *, final: bool) -> str:
-    resuelto = _resolver(ctx, texto)
+def _agregar_uno(ctx: Contexto, texto: str, *, final: bool, varias: bool = False) -> str:
+    resuelto = _resolver(ctx, texto, varias=varias)
     if isinstance(resuelto, str):
         return resuelto
     producto = resuelto
@@ -974,8 +996,13 @@ def responder(ctx: Contexto, texto: str) -> Respuesta:
     frases = [f for f in re.split(r"(?<=[.!?;])\s+", texto.strip()) if intents.normalizar(f)]
     if len(frases) > 1:
         acciones = [intents.detectar(f, esperando=ctx.estado.paso) for f in frases]
-        if sum(a in ACCIONES for a in acciones) >= 2:
-            respuestas = [_responder_una(ctx, f) for f in frases]
+        utiles = [
+            f for f, a in zip(frases, acciones, strict=True) if a not in (Intencion.SALUDO, Intencion.DESCONOCIDA)
+        ]
+        hay_accion = any(a in ACCIONES for a in acciones)
+        if len(utiles) > 1 and hay_accion and Intencion.DATOS_CLIENTE not in acciones:
+            # "¿es de acero? lo quiero": the question is answered, then the purchase is made.
+            respuestas = [_responder_una(ctx, f) for f in utiles]
             return Respuesta(texto="\n".join(r.texto for r in respuestas), intencion=respuestas[-1].intencion)
     return _responder_una(ctx, texto)
 

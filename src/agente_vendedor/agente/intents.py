@@ -344,7 +344,8 @@ _REGATEO = re.compile(
     r"\bme (lo|la|los|las) (dejas|deja|das|da) (mas )?barat|\bmas barat\w* (si|para mi)\b|\bun precio mejor|"
     r"bajame|baja(me|rme)? el precio|me (lo|la|los|las) (dejas|deja|das|da|pones|puedes dejar) (en|a|por) \d|"
     r"(dejamelo|dejamela|dejalo|dejala) (en|a) \d|precio a \d|al \d+ ?%|\d+ ?% de|un precio especial|\bregate|"
-    r"\bnegociar|\bnegociable|(te|le) (doy|ofrezco|pago) \d|ultimo precio|mejor precio|hacer? (un )?precio|"
+    r"\bnegociar|\bnegociable|(te|le) (doy|ofrezco|pago) \d|ultimo precio|mejor precio|"
+    r"\bhac\w* (un )?(precio|descuento|rebaj)|"
     r"me haces precio|promocion|oferta para mi|cupon|"
     r"\b(en|a|por) \d+ (me|se) (lo|la|los|las) (dejas|dejai|deja|das|dai|da|vendes|vende)\b|"
     r"\b(dejai|dai) (en|a) \d|\bme (lo|la|los|las) (dejai|dai)\b|\bme hacen descuento|\bhay descuento"
@@ -392,7 +393,7 @@ _NECESIDAD = re.compile(
 )
 _PREGUNTA = re.compile(
     r"^(tienen|tienes|tiene|hay|venden|manejan)\b|"
-    r"\b(cual|cuales|cuanto|cuanta|cuantos|cuantas|que tal|como es|como son|sirve|sirven)\b"
+    r"\b(cual|cuales|cuanto|cuanta|cuantos|cuantas|que tal|como es|como son|para que sirve)\b"
 )
 # Putting the decision off ("lo consulto con mi mujer", "ahorita le confirmo"): never a yes.
 _APLAZAR = re.compile(
@@ -469,14 +470,15 @@ _TEMAS = {
         r"\bllega(n|ria)? (a|en|hasta)\b|\bhacen envios|\bmandar a\b|\bshipping|\bcourier"
     ),
     "devoluciones": re.compile(
-        r"\bdevolu|\bdevolver|\bdevuelvo|\bgarantia|\breembols|\bregresar|\bregreso\b|\bpuedo cambiar|"
+        r"\bdevolu|\bdevolver|\bdevuelv|\bgarantia|\breembols|\bregresar|\bregreso\b|\bpuedo cambiar|"
         r"\bcambio de producto|\bcambiar (el|un) producto|"
         r"\bsi no me (gusta|sirve|queda)"
     ),
     "telefono": re.compile(
         r"\b(su|el|un) (telefono|numero) de (la tienda|contacto)|\bnumero de la tienda|\b(telefono|numero|whatsapp) "
         r"(para|de) (llamar|contacto|contactar|hablar)|\b(tienen|teneis|tenes|hay) (un )?(telefono|whatsapp|numero)\b|"
-        r"\bcomo (los|las|les) (llamo|contacto)"
+        r"\bcomo (los|las|les) (llamo|contacto)|\b(pasas|pasa|das|da|dejas|deja|tienen|teneis|tenes|hay)( un| el| su)? "
+        r"(telefono|whatsapp|numero|celular)\b"
     ),
 }
 
@@ -626,6 +628,7 @@ def nombre_suelto(texto: str) -> str | None:
 
 def _sin_restricciones(norm: str) -> str:
     """The text without price limits and amounts of money (their numbers are not quantities)."""
+    norm = re.sub(r"\b(a|en|por) \d{1,7}(?= (me|te|se|y me|si|o algo|euros?|pesos|lucas|dolares)\b)", " ", norm)
     norm = _RANGO.sub(" ", norm)
     norm = _PRECIO_MAX.sub(" ", norm)
     norm = _PRECIO_MIN.sub(" ", norm)
@@ -643,9 +646,7 @@ def cantidad(texto: str) -> int | None:
         word = docenas.group(1)
         return 12 * (int(word) if word.isdigit() else NUMEROS[word])
     for match in re.finditer(
-        r"(?<![\d.,])(?<!\bde )(?<!\btalla )(?<!\bmodelo )(?<!\ba )(?<!\ben )(?<!\bpor )\b(\d{1,4})\b(?![.,]\d)(?!\s*"
-        + UNIDADES
-        + r"\b)(?!\s*%)",
+        r"(?<![\d.,])(?<!\bde )(?<!\btalla )(?<!\bmodelo )\b(\d{1,4})\b(?![.,]\d)(?!\s*" + UNIDADES + r"\b)(?!\s*%)",
         norm,
     ):
         value = int(match.group(1))
@@ -683,6 +684,22 @@ _CARACTERISTICA = re.compile(
     r"\bes (bueno|buena|resistente|facil)\b"
 )
 ENVASES = frozenset("bolsa bolsas saco sacos caja cajas paquete paquetes pack packs bote botes lata latas".split())
+
+
+RASGOS = frozenset(
+    """color colores tamano medida medidas mide miden pesa pesan peso material capacidad potencia marca talla tiempo
+    metros metro cm largo ancho alto dura duran bateria tintos tazas personas cabezales velocidades""".split()
+)
+
+
+def solo_rasgo(word: str) -> bool:
+    """A word that describes rather than names: a colour, a size, "grande", "9w"."""
+    return (
+        word in COLORES
+        or word
+        in {"grande", "grandes", "pequeno", "pequena", "chico", "chica", "mediano", "mediana", "xl", "s", "m", "l"}
+        or bool(re.fullmatch(r"\d+[a-z]{0,3}", word))
+    )
 
 
 def caracteristica(texto: str) -> bool:
@@ -827,6 +844,10 @@ def afirmacion(texto: str) -> bool:
     if not norm or negacion(texto):
         return False
     words = norm.split()
+    if "gracias" in words and all(
+        w in {"ok", "vale", "bueno", "listo", "ya", "gracias", "muchas", "mil"} for w in words
+    ):
+        return False  # "ok, gracias" closes the conversation; it does not accept an offer
     if words[0] in AFIRMACIONES and words[0] != "ya":
         return True
     if words[0] == "ya" and (
@@ -897,10 +918,13 @@ def palabras_producto(texto: str) -> str:
 
 def segmentos(texto: str) -> list[str]:
     """A message that asks for several products split into one request each ("2 bombillas y una mochila")."""
+    partes = []
+    for trozo in re.split(r"[,;+\n]", _EMAIL.sub(" ", texto)):
+        norm = normalizar(trozo)
+        partes += [
+            p.strip() for p in re.split(r"\by\b|\be\b|\bmas\b(?= \d| un| una| dos| tres)|\btambien\b|\bademas\b", norm)
+        ]
     norm = normalizar(_EMAIL.sub(" ", texto))
-    partes = [
-        p.strip() for p in re.split(r",|\by\b|\be\b|\bmas\b(?= \d| un| una| dos| tres)|\btambien\b|\bademas\b|\+", norm)
-    ]
     partes = [p for p in partes if p]
     # A part with product words, or with just a quantity ("deme 2 y una arena": 2 of the one in focus).
     utiles = [p for p in partes if palabras_producto(p) or cantidad_explicita(p)]
@@ -928,6 +952,8 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.RECHAZO
     if _REGATEO.search(norm):
         return Intencion.REGATEO
+    if _APLAZAR.search(norm) and not _CONFIRMAR.search(norm.replace("confirmo luego", "")):
+        return Intencion.NEGAR  # "bueno, lo pienso": not a search for "pienso"
     datos = contacto(texto)
     resto = palabras_producto(_EMAIL.sub(" ", texto)) if datos.email else ""
     if (datos.email or datos.nombre or (datos.telefono and not _AGREGAR.search(norm))) and not (

@@ -137,6 +137,14 @@ def buscar(
     return encontrados[:limit]
 
 
+def responde_a(producto: Producto, palabras: str) -> bool:
+    """True when the product answers every one of these words (name, category or description)."""
+    grupos = rag_text.term_groups(rag_text.analyze(palabras))
+    if not grupos:
+        return True
+    return rag_text.coverage(grupos, producto.nombre, f"{producto.categoria or ''} {producto.descripcion or ''}") >= 0.5
+
+
 def nombra_producto(ctx: Contexto, palabras: str) -> bool:
     """True when some product answers every one of these words (so they are not, say, a person's name)."""
     if not palabras.strip():

@@ -266,7 +266,15 @@ def _plausibles(
     if not keep and best > 0:
         # Vague words that match only a little ("regalo para un niño de 5 años"): the best of it, if its name
         # has one of the words (a word only in a description, "móvil" for a wifi bulb, is no answer).
-        keep = [i for i in ids if cover[i] == best and rag_text.coverage(groups, rows[i].nombre, "") > 0]
+        keep = [
+            i
+            for i in ids
+            if cover[i] == best
+            and (
+                rag_text.coverage(groups, rows[i].nombre, "") > 0
+                or rag_text.coverage(groups, rows[i].categoria or "", "") > 0  # "cosas para mascotas"
+            )
+        ]
     return keep
 
 

@@ -230,6 +230,11 @@ def term_groups(consulta: Consulta) -> list[tuple[str, ...]]:
     return ordered
 
 
+def _merged_units(words: Sequence[str]) -> list[str]:
+    """ "15 kg" also as "15kg", as customers write it."""
+    return [a + b for a, b in zip(words, words[1:], strict=False) if a.isdigit() and b in UNITS]
+
+
 def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> float:  # noqa: C901
     """How much of the query a product answers: the share of its words found in the name (1 each) or only in the
     category or description (half each). The first word counts double: in Spanish it is usually the thing asked for
@@ -237,17 +242,18 @@ def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> floa
     if not groups:
         return 0.0
     all_name_words = tokens(nombre)
-    all_name_words += [
-        a + b for a, b in zip(all_name_words, all_name_words[1:], strict=False) if a.isdigit() and b in UNITS
-    ]  # "15 kg" also as "15kg"
+    # "Mochila ... para portátil", "Olla ... con tapa": what follows "para"/"con" qualifies the product.
+    cut = next((i for i, w in enumerate(all_name_words) if w in ("para", "con") and i > 0), len(all_name_words))
+    head, qualifiers = all_name_words[:cut], all_name_words[cut + 1 :]
     # "Cafetera de goteo 12 tazas", "Cortapelos con 4 peines": a counted word is a measure, not what the product is
     # (but "Juego de 4 tazas", "Caja de 50 bolígrafos" are tazas and bolígrafos).
     measures = [
         w
-        for i, w in enumerate(all_name_words)
-        if w.isalpha() and i >= 1 and all_name_words[i - 1].isdigit() and (i < 2 or all_name_words[i - 2] != "de")
+        for i, w in enumerate(head)
+        if w.isalpha() and i >= 1 and head[i - 1].isdigit() and (i < 2 or head[i - 2] != "de")
     ]
-    name_words = [w for w in all_name_words if w not in measures]
+    name_words = [w for w in head if w not in measures] + _merged_units(head)
+    measures += qualifiers + _merged_units(qualifiers)
     name_text = " " + " ".join(all_name_words) + " "
     other_words = tokens(resto) + measures
     other_text = " " + " ".join(other_words) + " "
