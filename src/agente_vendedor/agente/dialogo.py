@@ -109,6 +109,8 @@ def _referido(ctx: Contexto, texto: str, *, en_carrito: bool = False) -> Product
             return tienda.producto_activo(ctx, otros[0])
         return None
     orden = intents.restricciones(texto).orden
+    if orden is not None and len(pool) <= 1 and len(estado.recientes) > 1 and not en_carrito:
+        pool = estado.recientes  # "la más barata de las dos" after asking about one and then the other
     if orden is not None and len(pool) > 1:
         return _superlativo(ctx, [p for p in (tienda.producto_activo(ctx, i) for i in pool) if p is not None], orden)
     rasgo = intents.atributo(texto)
@@ -748,11 +750,21 @@ def _poner(ctx: Contexto, producto: Producto, cantidad: int, *, sumar: bool, fin
     return f"{hecho}\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
 
 
-def _corregir(ctx: Contexto, texto: str) -> str:
+def _en_carrito(ctx: Contexto, texto: str) -> Producto | None:
+    """The cart line a message names, by its words or their synonyms ("quita la juguera" -> the blender)."""
     palabras = intents.palabras_producto(texto)
+    if not palabras:
+        return None
     carrito_ids = [linea.producto_id for linea in ctx.estado.carrito]
-    producto = _por_nombre_en(ctx, palabras, carrito_ids) if palabras else None
-    producto = producto or _referido(ctx, texto, en_carrito=True)
+    producto = _por_nombre_en(ctx, palabras, carrito_ids)
+    if producto is None:
+        en_carrito = [p for p, _ in tienda.buscar(ctx, palabras) if p.id in carrito_ids]
+        producto = en_carrito[0] if len(en_carrito) == 1 else None
+    return producto
+
+
+def _corregir(ctx: Contexto, texto: str) -> str:
+    producto = _en_carrito(ctx, texto) or _referido(ctx, texto, en_carrito=True)
     if producto is None:
         return "¿De qué producto quiere cambiar la cantidad?"
     cantidad = producto.stock if intents.todas(texto) else intents.cantidad(texto) or 1
@@ -762,10 +774,7 @@ def _corregir(ctx: Contexto, texto: str) -> str:
 def _quitar(ctx: Contexto, texto: str) -> str:
     if not ctx.estado.carrito:
         return "Su carrito ya está vacío."
-    palabras = intents.palabras_producto(texto)
-    carrito_ids = [linea.producto_id for linea in ctx.estado.carrito]
-    producto = _por_nombre_en(ctx, palabras, carrito_ids) if palabras else None
-    producto = producto or _referido(ctx, texto, en_carrito=True)
+    producto = _en_carrito(ctx, texto) or _referido(ctx, texto, en_carrito=True)
     if producto is None or not ctx.estado.cantidad_en_carrito(producto.id):
         return "¿Qué producto quiere quitar del carrito?\n" + carrito_texto(ctx)
     ctx.estado.poner(producto.id, 0)

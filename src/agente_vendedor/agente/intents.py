@@ -508,7 +508,8 @@ FILLER = frozenset(
     nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno en adios chao chau
     bye luego pronto hasta vemos saludos muchas descuento descuentos rebaja rebajas especial oferta dejarlo
     dejarla dejas a quedo pillo mismo misma mismos mismas lindo linda bonito bonita chulo chula padre chidos
-    guapa guapo crack mero merito nomas porfis mola guay uy espera ojo oye mira""".split()
+    guapa guapo crack mero merito nomas porfis mola guay uy espera ojo oye mira docena docenas perdona perdon
+    disculpa disculpe fa sirve sirven igual""".split()
 )
 
 
@@ -628,7 +629,7 @@ def nombre_suelto(texto: str) -> str | None:
 
 def _sin_restricciones(norm: str) -> str:
     """The text without price limits and amounts of money (their numbers are not quantities)."""
-    norm = re.sub(r"\b(a|en|por) \d{1,7}(?= (me|te|se|y me|si|o algo|euros?|pesos|lucas|dolares)\b)", " ", norm)
+    norm = re.sub(r"\b(a|en|por) \d{1,7}(?=( (me|te|se|y me|si|o algo|euros?|pesos|lucas|dolares)\b|$))", " ", norm)
     norm = _RANGO.sub(" ", norm)
     norm = _PRECIO_MAX.sub(" ", norm)
     norm = _PRECIO_MIN.sub(" ", norm)
@@ -657,6 +658,8 @@ def cantidad(texto: str) -> int | None:
         if word in NUMEROS and word not in {"un", "una", "uno"}:
             if word == "par" and (i == 0 or words[i - 1] not in {"un", "una"}):
                 continue
+            if i and words[i - 1] in {"los", "las"} and any(w in {"un", "una", "uno"} for w in words):
+                continue  # "la más barata de las dos, dame una"
             return NUMEROS[word]
     if any(word in {"un", "una", "uno"} for word in words):
         return 1
