@@ -134,7 +134,8 @@ class Banco:
         self.tmp = Path(tempfile.mkdtemp(prefix="dialogos-eval-"))
         self.url = url or f"sqlite:///{self.tmp / 'eval.db'}"
         migrate.upgrade(self.url)
-        opciones: dict[str, Any] = {"TIENDA_INFO": carpeta / "tienda.yaml"} if "TIENDA_INFO" in Settings.model_fields else {}
+        tiene_info = "TIENDA_INFO" in Settings.model_fields
+        opciones: dict[str, Any] = {"TIENDA_INFO": carpeta / "tienda.yaml"} if tiene_info else {}
         self.settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             DATABASE_URL=self.url,

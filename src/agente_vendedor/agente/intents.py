@@ -617,8 +617,10 @@ def nombre_suelto(texto: str) -> str | None:
         plain = fold(word)
         if not re.fullmatch(r"[a-z][a-z'-]*", plain) or len(plain) < 2:
             return None
-        if plain in _LEXICO or plain in _NO_NOMBRE or plain in NUMEROS or plain in ORDINALES or plain in COLORES:
+        if plain in _LEXICO or plain in _NO_NOMBRE or plain in NUMEROS or plain in ORDINALES:
             return None
+        if plain in COLORES and len(words) == 1:
+            return None  # "roja" alone is a colour; "Rosa Peña" is a person
         if plain in CHAT or _corregir_token(plain) != plain:
             return None
     if len(words) == 1 and len(words[0]) < 3:

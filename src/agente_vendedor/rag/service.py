@@ -271,8 +271,8 @@ def _plausibles(
             for i in ids
             if cover[i] == best
             and (
-                rag_text.coverage(groups, rows[i].nombre, "") > 0
-                or rag_text.coverage(groups, rows[i].categoria or "", "") > 0  # "cosas para mascotas"
+                rag_text.coverage(groups[:1], rows[i].nombre, "") > 0  # the thing asked for, not a qualifier:
+                or rag_text.coverage(groups, rows[i].categoria or "", "") > 0  # "patinetes eléctricos" is no drill
             )
         ]
     return keep
