@@ -40,7 +40,7 @@ SRC = Path(os.environ.get("BENCH_SRC", BENCH.parent / "src"))  # BENCH_SRC: meas
 ADMIN = ("bench@tienda.example.com", "clave-del-benchmark-http")
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-STOCK_ESCASO = 150  # one product runs out during the POST /ventas/ load: the oversell check has something to check
+STOCK_ESCASO = 100  # one product runs out during the POST /ventas/ load: the oversell check has something to check
 
 
 @dataclass
@@ -53,6 +53,8 @@ class Medida:
     p99_ms: float
     no_2xx: int
     total: int
+    cpu_ms: float = 0.0
+    """Server CPU (user + system, every thread and worker) per request: less sensitive to the machine's load."""
 
     @property
     def correctas_s(self) -> float:
@@ -84,6 +86,25 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live children (the uvicorn workers)."""
+    total = 0.0
+    for process in _tree(pid):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _tree(pid: int) -> list[int]:
+    pids, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            pending.extend(int(child) for child in task.read_text().split())
+    return pids
+
+
 def wrk(
     nombre: str,
     url: str,
@@ -91,14 +112,17 @@ def wrk(
     args: argparse.Namespace,
     cabeceras: dict[str, str] | None = None,
     script: Path | None = None,
+    pid: int | None = None,
 ) -> Medida:
-    """Run wrk once and parse req/s, p50, p99 and the non-2xx count."""
+    """Run wrk once and parse req/s, p50, p99 and the non-2xx count (and the server's CPU per request)."""
     command = ["wrk", f"-t{args.hilos}", f"-c{args.conexiones}", f"-d{args.duracion}s", "--latency"]
     for name, value in (cabeceras or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script is not None:
         command += ["-s", str(script)]
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    cpu = cpu_seconds(pid) - cpu_before if pid else 0.0
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
@@ -107,7 +131,7 @@ def wrk(
     errors = re.search(r"Socket errors:.*", output)
     if errors:
         print(f"    wrk {nombre}: {errors.group(0)}")
-    return Medida(nombre, rate, p50, p99, int(bad.group(1)) if bad else 0, total)
+    return Medida(nombre, rate, p50, p99, int(bad.group(1)) if bad else 0, total, 1000 * cpu / max(total, 1))
 
 
 def _wait(process: subprocess.Popen[bytes], base: str, path: str, log: Path) -> None:
@@ -235,6 +259,7 @@ end
 
 def oversell_check(server: Servidor, productos: list[int]) -> str:
     """Stock never below zero and, per product, units sold equal to the stock taken."""
+    time.sleep(3)  # wrk stops with orders in flight: let them finish before counting
     with httpx.Client(base_url=server.base, headers=server.cabeceras, timeout=60) as http:
         stats = http.get("/ventas/estadisticas", params={"top": 100}).json()
         vendidos = {p["producto_id"]: int(p["unidades"]) for p in stats["top_productos_unidades"]}
@@ -250,12 +275,7 @@ def oversell_check(server: Servidor, productos: list[int]) -> str:
 
 def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory in MB of the process and its children (the uvicorn workers)."""
-    pids, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            pending.extend(int(child) for child in task.read_text().split())
+    pids = _tree(pid)
     workers = pids[1:] or pids  # with --workers N the parent only supervises
     rss = peak = 0.0
     for worker in workers:
@@ -266,18 +286,18 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 
 def _fila(m: Medida, base: Medida | None) -> str:
+    figures = f"| {m.nombre} | {m.correctas_s:,.0f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.cpu_ms:.2f} |"
     if base is None:
-        return f"| {m.nombre} | {m.correctas_s:,.0f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | | | {m.no_2xx} |"
-    ratio_rate = m.correctas_s / base.correctas_s
+        return f"{figures} | | | {m.no_2xx} |"
     return (
-        f"| {m.nombre} | {m.correctas_s:,.0f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {ratio_rate:.0%} de {base.nombre} "
-        f"({base.correctas_s:,.0f}) | {m.p50_ms / base.p50_ms:.1f}x / {m.p99_ms / base.p99_ms:.1f}x | {m.no_2xx} |"
+        f"{figures} {m.correctas_s / base.correctas_s:.0%} de {base.nombre} | "
+        f"{m.p50_ms / base.p50_ms:.1f}x / {m.p99_ms / base.p99_ms:.1f}x | {m.cpu_ms / base.cpu_ms:.1f}x | {m.no_2xx} |"
     )
 
 
 CABECERA = (
-    "| Endpoint | req/s (2xx) | p50 ms | p99 ms | req/s vs base | p50 / p99 vs base | no 2xx |\n"
-    "|---|---|---|---|---|---|---|"
+    "| Endpoint | req/s (2xx) | p50 ms | p99 ms | CPU ms/pet. | req/s vs base | p50 / p99 vs base | CPU vs base "
+    "| no 2xx |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -295,13 +315,16 @@ def sqlite_run(args: argparse.Namespace, folder: Path) -> None:
         with baseline(db) as base:
             for ronda in range(1, args.rondas + 1):
                 print(f"\n### SQLite, 1 worker — ronda {ronda} (carga antes: {_loadavg()})\n")
-                hello = wrk("hello (base)", f"{base.base}/hello", args=args)
-                live = wrk("GET /health/live", f"{server.base}/health/live", args=args)
-                row = wrk("fila sqlite3 (base)", f"{base.base}/fila/{clientes[len(clientes) // 2]}", args=args)
-                cli = wrk("GET /clientes/{id} (JWT)", cliente, args=args, cabeceras=server.cabeceras)
-                prod = wrk("GET /productos/?limit=20", f"{server.base}/productos/?limit=20", args=args)
-                row2 = wrk("fila sqlite3 (base)", f"{base.base}/fila/{clientes[0]}", args=args)
-                ventas = wrk("POST /ventas/", f"{server.base}/ventas/", args=args, script=script)
+                ours, theirs = server.proceso.pid, base.proceso.pid
+                hello = wrk("hello (base)", f"{base.base}/hello", args=args, pid=theirs)
+                live = wrk("GET /health/live", f"{server.base}/health/live", args=args, pid=ours)
+                row = wrk(
+                    "fila sqlite3 (base)", f"{base.base}/fila/{clientes[len(clientes) // 2]}", args=args, pid=theirs
+                )
+                cli = wrk("GET /clientes/{id} (JWT)", cliente, args=args, cabeceras=server.cabeceras, pid=ours)
+                prod = wrk("GET /productos/?limit=20", f"{server.base}/productos/?limit=20", args=args, pid=ours)
+                row2 = wrk("fila sqlite3 (base)", f"{base.base}/fila/{clientes[0]}", args=args, pid=theirs)
+                ventas = wrk("POST /ventas/", f"{server.base}/ventas/", args=args, script=script, pid=ours)
                 print(CABECERA)
                 for line in (
                     _fila(hello, None),
@@ -351,16 +374,18 @@ def postgres_run(args: argparse.Namespace, folder: Path) -> None:
                             http.get("/productos/buscar", params={"q": "taladro"}).raise_for_status()
                 script = ventas_script(folder, server, clientes, productos)
                 print(f"\n### PostgreSQL + Redis, {workers} worker(s) (carga antes: {_loadavg()})\n")
+                pid = server.proceso.pid
                 results[workers] = [
-                    wrk("GET /health/live", f"{server.base}/health/live", args=args),
+                    wrk("GET /health/live", f"{server.base}/health/live", args=args, pid=pid),
                     wrk(
                         "GET /clientes/{id} (JWT)",
                         f"{server.base}/clientes/{clientes[0]}",
                         args=args,
                         cabeceras=server.cabeceras,
+                        pid=pid,
                     ),
-                    wrk("GET /productos/?limit=20", f"{server.base}/productos/?limit=20", args=args),
-                    wrk("POST /ventas/", f"{server.base}/ventas/", args=args, script=script),
+                    wrk("GET /productos/?limit=20", f"{server.base}/productos/?limit=20", args=args, pid=pid),
+                    wrk("POST /ventas/", f"{server.base}/ventas/", args=args, script=script, pid=pid),
                 ]
                 print(CABECERA)
                 for medida in results[workers]:

@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--hilos", type=int, default=2)
     parser.add_argument("--flamegraph", type=Path, help="Además, un SVG de py-spy")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--gil", action="store_true", help="Solo el hilo que tiene el GIL")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="perfil-http-"))
     with bench_http.servidor(folder / "srv", f"sqlite:///{folder / 'perfil.db'}") as server:
@@ -60,6 +61,8 @@ def main() -> None:
         raw = folder / "perfil.txt"
         command = ["py-spy", "record", "--pid", str(server.proceso.pid), "--duration", str(args.duracion)]
         command += ["--rate", "200", "--format", "raw", "--output", str(raw), "--nonblocking"]
+        if args.gil:
+            command.insert(2, "--gil")
         spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         measured: list[bench_http.Medida] = []
         load = threading.Thread(
