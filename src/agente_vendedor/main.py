@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.usuarios = auth_cache.UsuariosVigentes(
         app.state.session_factory, app.state.cache, max_age=settings.AUTH_CACHE_SECONDS
     )
+    app.state.tokens = auth_cache.TokensVerificados(settings.SECRET_KEY)
     rag = Rag(settings, app.state.session_factory)
     rag.install()
     app.state.rag = rag

@@ -3,6 +3,7 @@ applies to the very next request: in one worker, and in two instances that share
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,7 +13,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 
+from agente_vendedor.auth.cache import TokensVerificados
 from agente_vendedor.core.config import Settings
+from agente_vendedor.core.security import create_access_token
 from agente_vendedor.main import create_app
 from tests.conftest import StaffMember
 from tests.factories import cliente_data, producto_data
@@ -154,3 +157,17 @@ def test_a_change_in_one_instance_applies_at_once_in_the_other(
         revoked = b.get("/clientes/")
         assert revoked.status_code == 401
         assert revoked.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_verified_token_is_kept_only_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "clave-de-prueba-suficientemente-larga-para-hs256"
+    tokens = TokensVerificados(secret)
+    token = create_access_token(user_id=7, rol="vendedor", secret=secret, expires_minutes=1)
+    data = tokens.decode(token)
+    assert data is not None and (data.user_id, data.rol) == (7, "vendedor")
+    assert tokens.decode(token) == data
+    tampered = token[:-4] + ("BBBB" if token.endswith("AAAA") else "AAAA")
+    assert tokens.decode(tampered) is None  # a different string is verified on its own, and fails
+    later = time.time() + 120
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert tokens.decode(token) is None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from agente_vendedor.auth.models import Usuario
 from agente_vendedor.core.cache import Cache, MemoryCache
+from agente_vendedor.core.security import TokenData, decode_access_token
 
 NAMESPACE = "usuarios"
 _CHANGED = "usuarios_modificados"
@@ -114,3 +115,31 @@ class UsuariosVigentes:
     def cached(self, user_id: int) -> Any:
         """Like `peek`, but only when that needs no I/O (in-process cache); `MISSING` otherwise."""
         return self.peek(user_id) if self.version_is_local else MISSING
+
+
+class TokensVerificados:
+    """Tokens whose signature this worker has already verified, kept until they expire.
+
+    The same token arrives on every request of a session; its signature and claims cannot change, so only
+    the expiry is checked again. Invalid tokens are never kept.
+    """
+
+    def __init__(self, secret: str, max_entries: int = _MAX_ENTRIES) -> None:
+        self._secret = secret
+        self._max_entries = max_entries
+        self._tokens: dict[str, TokenData] = {}
+
+    def decode(self, token: str) -> TokenData | None:
+        """The token's claims while it is valid and unexpired; None otherwise."""
+        data = self._tokens.get(token)
+        if data is not None:
+            if time.time() < data.expira:
+                return data
+            self._tokens.pop(token, None)
+            return None
+        data = decode_access_token(token, secret=self._secret)
+        if data is not None:
+            if len(self._tokens) >= self._max_entries:
+                self._tokens.clear()
+            self._tokens[token] = data
+        return data

@@ -9,9 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
-from agente_vendedor.auth.cache import MISSING, UsuarioActual, UsuariosVigentes
+from agente_vendedor.auth.cache import MISSING, TokensVerificados, UsuarioActual, UsuariosVigentes
 from agente_vendedor.auth.exceptions import RolInsuficiente, TokenInvalido
-from agente_vendedor.core.security import decode_access_token
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -24,7 +23,8 @@ async def get_current_user(request: Request, token: Annotated[str | None, Depend
     """
     if not token:
         raise TokenInvalido()
-    data = decode_access_token(token, secret=request.app.state.settings.SECRET_KEY)
+    tokens: TokensVerificados = request.app.state.tokens
+    data = tokens.decode(token)
     if data is None:
         raise TokenInvalido("El token no es válido o ha caducado")
     vigentes: UsuariosVigentes = request.app.state.usuarios
@@ -60,3 +60,8 @@ AdminUser = Annotated[UsuarioActual, Depends(require_admin)]
 def actor(request: Request) -> str:
     """Who is acting, for audit trails: the authenticated e-mail, or `anonimo`."""
     return str(getattr(request.state, "usuario", "anonimo"))
+
+
+async def get_actor(request: Request) -> str:
+    """`actor` as a dependency: async because it does no I/O, so FastAPI does not hop to a thread for it."""
+    return actor(request)
