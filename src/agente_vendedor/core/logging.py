@@ -67,8 +67,35 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class HotLogger:
+    """A logger for a line written on every request: bound once per configuration instead of on every call.
+
+    structlog's lazy proxies are not cached (`cache_logger_on_first_use=False`, so reconfiguring takes effect
+    everywhere), which rebuilds the bound logger on each call; this keeps one until `configure_logging` or
+    `route_structlog_to_stdlib` runs again, and falls back to the proxy while structlog is unconfigured.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._generation = -1
+        self._logger: Any = None
+
+    def get(self) -> Any:
+        """The bound logger for the current configuration."""
+        if not structlog.is_configured():
+            return structlog.stdlib.get_logger(self._name)
+        if self._generation != _configuration[0]:
+            self._logger = structlog.stdlib.get_logger(self._name).bind()
+            self._generation = _configuration[0]
+        return self._logger
+
+
+_configuration = [0]  # bumped by each configure call below, so every HotLogger binds again
+
+
 def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> None:
     """JSON lines on one root handler (human-readable console when DEBUG); uvicorn and stdlib loggers go through it."""
+    _configuration[0] += 1
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
@@ -108,6 +135,7 @@ def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> 
 
 def route_structlog_to_stdlib() -> None:
     """Default wiring when `configure_logging` was not called (embedding, tests): plain stdlib records."""
+    _configuration[0] += 1
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

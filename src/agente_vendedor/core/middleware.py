@@ -12,7 +12,9 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_access_log = structlog.stdlib.get_logger("agente_vendedor.http")
+from agente_vendedor.core.logging import HotLogger
+
+_access_log = HotLogger("agente_vendedor.http")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -69,7 +71,7 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                _access_log.info(
+                _access_log.get().info(
                     "peticion",
                     method=scope["method"],
                     path=scope["path"],
