@@ -3,6 +3,7 @@ applies to the very next request: in one worker, and in two instances that share
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -171,3 +172,21 @@ def test_a_verified_token_is_kept_only_until_it_expires(monkeypatch: pytest.Monk
     later = time.time() + 120
     monkeypatch.setattr(time, "time", lambda: later)
     assert tokens.decode(token) is None
+
+
+def test_with_redis_down_the_user_is_read_from_the_database(
+    settings: Settings, make_user: Callable[..., StaffMember]
+) -> None:
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = create_app(settings.model_copy(update={"REDIS_URL": f"redis://127.0.0.1:{port}/0"}))
+    vendedor = make_user("vendedor")
+    with TestClient(worker, headers=vendedor.headers) as http:
+        assert http.get("/clientes/").status_code == 200
+        with worker.state.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE usuarios SET activo = :no WHERE id = :id"), {"no": False, "id": vendedor.id}
+            )
+        assert http.get("/clientes/").status_code == 401
+    worker.state.engine.dispose()

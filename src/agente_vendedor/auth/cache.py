@@ -97,20 +97,26 @@ class UsuariosVigentes:
 
     def resolve(self, user_id: int) -> UsuarioActual | None:
         """The user as of now (None when it does not exist); may read the shared version and the database."""
-        version = self._cache.version(NAMESPACE)  # read before the row: a change after this bumps it again
+        try:
+            version = self._cache.version(NAMESPACE)  # read before the row: a change after this bumps it again
+        except Exception:  # the shared store is down: the database alone still answers correctly
+            return self._read(user_id)
         cached = self.peek(user_id, version)
         if cached is not MISSING:
             return cached  # type: ignore[no-any-return]
-        with self._factory() as session:
-            row = session.execute(
-                select(Usuario.id, Usuario.email, Usuario.rol, Usuario.activo).where(Usuario.id == user_id)
-            ).one_or_none()
-        usuario = UsuarioActual(row.id, row.email, row.rol, row.activo) if row is not None else None
+        usuario = self._read(user_id)
         with self._lock:
             if len(self._entries) >= _MAX_ENTRIES:
                 self._entries.clear()
             self._entries[user_id] = (version, time.monotonic(), usuario)
         return usuario
+
+    def _read(self, user_id: int) -> UsuarioActual | None:
+        with self._factory() as session:
+            row = session.execute(
+                select(Usuario.id, Usuario.email, Usuario.rol, Usuario.activo).where(Usuario.id == user_id)
+            ).one_or_none()
+        return UsuarioActual(row.id, row.email, row.rol, row.activo) if row is not None else None
 
     def cached(self, user_id: int) -> Any:
         """Like `peek`, but only when that needs no I/O (in-process cache); `MISSING` otherwise."""
