@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,7 @@ def main() -> None:
             bench_http.wrk(args.endpoint, url, args=args, cabeceras=headers, script=script)
             flame.wait()
     report(raw, measured[0], args.top)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def report(raw: Path, medida: bench_http.Medida, top: int) -> None:
