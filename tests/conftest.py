@@ -118,7 +118,8 @@ def _wipe(app: FastAPI) -> None:
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
-    app.state.cache.bump("catalogo")  # the wipe bypasses the ORM, so it tells the catalog cache itself
+    app.state.cache.bump("catalogo")  # the wipe bypasses the ORM, so it tells the caches itself
+    app.state.cache.bump("usuarios")
 
 
 TEST_PASSWORD = "contraseña-de-prueba-123"

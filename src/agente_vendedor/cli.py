@@ -274,6 +274,9 @@ def serve(
         log_config=None,
         access_log=False,  # our own middleware logs each request as JSON with its request id
         proxy_headers=True,
+        # A spawned worker imports this module before it can answer the supervisor's ping; on a loaded 2-core
+        # machine that took over uvicorn's 5 s default, and every worker was killed and respawned forever.
+        timeout_worker_healthcheck=30,
     )
 
 

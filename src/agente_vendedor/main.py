@@ -20,6 +20,7 @@ from agente_vendedor import __version__
 from agente_vendedor.agente import llm as agente_llm
 from agente_vendedor.agente.router import router as agente_router
 from agente_vendedor.agente.router import staff_router as agente_staff_router
+from agente_vendedor.auth import cache as auth_cache
 from agente_vendedor.auth.dependencies import require_admin, require_staff
 from agente_vendedor.auth.router import auth_router, usuarios_router
 from agente_vendedor.clientes.router import router as clientes_router
@@ -122,6 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.REDIS_URL)
     app.state.cache = create_cache(settings.REDIS_URL, namespace=settings.sqlalchemy_url)
     catalog_cache.install(app.state.session_factory, app.state.cache)
+    auth_cache.install(app.state.session_factory, app.state.cache)
+    app.state.usuarios = auth_cache.UsuariosVigentes(
+        app.state.session_factory, app.state.cache, max_age=settings.AUTH_CACHE_SECONDS
+    )
+    app.state.tokens = auth_cache.TokensVerificados(settings.SECRET_KEY)
     rag = Rag(settings, app.state.session_factory)
     rag.install()
     app.state.rag = rag

@@ -48,7 +48,7 @@ def test_purchase_history_with_totals_and_no_n_plus_one(client: TestClient, app:
     for venta_id in ids[2:]:
         client.patch(f"/ventas/{venta_id}/estado", json={"estado": "confirmada"})
 
-    assert _history_queries(app, client, cliente) == one_order_queries == 4  # caller's user + 3 for the history
+    assert _history_queries(app, client, cliente) == one_order_queries == 3  # the caller is not read again (auth.cache)
     body = client.get(f"/clientes/{cliente}/ventas").json()
     assert body["nombre"] == "Marta Ruiz"
     assert body["total_pedidos"] == 10
@@ -92,8 +92,8 @@ def test_statistics_per_day_top_products_clientes_and_ticket(client: TestClient,
     with count_statements(app) as statements:
         response = client.get("/ventas/estadisticas", params={"fecha_desde": "2026-03-01", "fecha_hasta": "2026-03-31"})
     assert response.status_code == 200, response.text
-    # caller's user, then totals, per day, two product rankings, clientes: nothing loaded row by row
-    assert len(statements) == 6
+    # totals, per day, two product rankings, clientes (the caller's user is not read again): nothing row by row
+    assert len(statements) == 5
     stats = response.json()
     assert stats["pedidos"] == 3
     assert stats["ingresos"] == "650.00"

@@ -15,7 +15,7 @@ def limitar_rag(request: Request) -> None:
     request.app.state.rate_limiter.hit(request.app.state.settings.RATE_LIMIT_RAG, "rag", ip)
 
 
-def get_llm(request: Request) -> Generador | None:
+async def get_llm(request: Request) -> Generador | None:
     """The LLM generator when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set; None means the offline engine."""
     generador: Generador | None = getattr(request.app.state, "agente_llm", None)
     return generador

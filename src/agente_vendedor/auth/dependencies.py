@@ -2,43 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
+from agente_vendedor.auth.cache import MISSING, TokensVerificados, UsuarioActual, UsuariosVigentes
 from agente_vendedor.auth.exceptions import RolInsuficiente, TokenInvalido
-from agente_vendedor.auth.models import Usuario
-from agente_vendedor.core.db import SessionDep
-from agente_vendedor.core.security import decode_access_token
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_current_user(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Usuario:
-    """The active user behind a valid, unexpired token; 401 otherwise."""
+async def get_current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> UsuarioActual:
+    """The active user behind a valid, unexpired token, as the database has it now; 401 otherwise.
+
+    The user comes from the worker's table checked against the shared `usuarios` version (see `auth.cache`):
+    no database read per request, and a deactivation or a role change applies to the next request.
+    """
     if not token:
         raise TokenInvalido()
-    data = decode_access_token(token, secret=request.app.state.settings.SECRET_KEY)
+    tokens: TokensVerificados = request.app.state.tokens
+    data = tokens.decode(token)
     if data is None:
         raise TokenInvalido("El token no es válido o ha caducado")
-    usuario = session.get(Usuario, data.user_id)
+    vigentes: UsuariosVigentes = request.app.state.usuarios
+    usuario = vigentes.cached(data.user_id)
+    if usuario is MISSING:
+        usuario = await run_in_threadpool(vigentes.resolve, data.user_id)
     if usuario is None or not usuario.activo:
         raise TokenInvalido("El usuario del token no existe o está desactivado")
     request.state.usuario = usuario.email
-    return usuario
+    return usuario  # type: ignore[no-any-return]
 
 
-CurrentUser = Annotated[Usuario, Depends(get_current_user)]
+CurrentUser = Annotated[UsuarioActual, Depends(get_current_user)]
 
 
-def require_roles(*roles: str) -> Callable[[Usuario], Usuario]:
-    """A dependency that lets through only users whose current role (read from the database) is in `roles`."""
+def require_roles(*roles: str) -> Callable[[UsuarioActual], Awaitable[UsuarioActual]]:
+    """A dependency that lets through only users whose current role (the database's, not the token's) is in `roles`."""
 
-    def dependency(usuario: CurrentUser) -> Usuario:
+    async def dependency(usuario: CurrentUser) -> UsuarioActual:
         if usuario.rol not in roles:
             raise RolInsuficiente(roles)
         return usuario
@@ -48,10 +53,15 @@ def require_roles(*roles: str) -> Callable[[Usuario], Usuario]:
 
 require_staff = require_roles("admin", "vendedor")
 require_admin = require_roles("admin")
-StaffUser = Annotated[Usuario, Depends(require_staff)]
-AdminUser = Annotated[Usuario, Depends(require_admin)]
+StaffUser = Annotated[UsuarioActual, Depends(require_staff)]
+AdminUser = Annotated[UsuarioActual, Depends(require_admin)]
 
 
 def actor(request: Request) -> str:
     """Who is acting, for audit trails: the authenticated e-mail, or `anonimo`."""
     return str(getattr(request.state, "usuario", "anonimo"))
+
+
+async def get_actor(request: Request) -> str:
+    """`actor` as a dependency: async because it does no I/O, so FastAPI does not hop to a thread for it."""
+    return actor(request)

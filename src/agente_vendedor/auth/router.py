@@ -44,9 +44,9 @@ def login(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordR
 
 
 @auth_router.get("/me", response_model=UsuarioResponse, responses=UNAUTHORIZED)
-def me(usuario: CurrentUser) -> UsuarioResponse:
+def me(usuario: CurrentUser, session: SessionDep) -> UsuarioResponse:
     """El usuario del token."""
-    return UsuarioResponse.model_validate(usuario)
+    return UsuarioResponse.model_validate(service.get(session=session, usuario_id=usuario.id))
 
 
 @usuarios_router.post(

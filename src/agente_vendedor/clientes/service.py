@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,9 +48,14 @@ def create(*, session: Session, datos: ClienteCreate) -> Cliente:
     return cliente
 
 
+# Built once: SQLAlchemy memoises a statement's cache key, while `session.get` builds and keys a new one per
+# call (twice the cost of the whole read in the profile of `GET /clientes/{id}`).
+_POR_ID = select(Cliente).where(Cliente.id == bindparam("cliente_id"))
+
+
 def get(*, session: Session, cliente_id: int) -> Cliente:
     """The cliente with that id, or `ClienteNoEncontrado`."""
-    cliente = session.get(Cliente, cliente_id)
+    cliente = session.scalars(_POR_ID, {"cliente_id": cliente_id}).one_or_none()
     if cliente is None:
         raise ClienteNoEncontrado(cliente_id)
     return cliente

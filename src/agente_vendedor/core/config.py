@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN: str = "5/minute"
     REDIS_URL: str | None = None
     CACHE_TTL_SECONDS: int = Field(default=300, ge=1, le=86_400)
+    # Changes through the app apply at once; this bounds how long a change written outside it (SQL, restore) waits.
+    AUTH_CACHE_SECONDS: float = Field(default=30.0, ge=0, le=3600)
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
     MAX_IMPORT_BYTES: int = Field(default=20 * 1024 * 1024, ge=1024)
     CORS_ORIGINS: Annotated[list[str] | None, NoDecode] = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
@@ -77,7 +79,15 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for SQLite (file created with its folder, WAL, FKs on) or PostgreSQL."""
     if make_url(url).get_backend_name() == "sqlite":
         ensure_sqlite_folder(url)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
+        # One connection per busy request thread, kept: an overflow connection is closed on return, and
+        # reopening it (connect + four PRAGMAs) showed up in the profile of a loaded server.
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=20,
+            max_overflow=40,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -88,16 +98,44 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit when the handler succeeds, roll back on any error."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: commit when the handler succeeds, roll back on any error.
+
+    Creating a session does no I/O, so it happens on the event loop. A `DbRoute` endpoint commits in its own
+    pool thread as soon as it returns (`core.routing`); what is left here is a session that never touched the
+    database (closed on the loop, no thread hop) or one still in a transaction, finished in a thread that
+    does not wait for pool capacity (like FastAPI's own exits), so a busy pool cannot starve a commit.
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_rollback_and_close, session, limiter=anyio.CapacityLimiter(1))
+        raise
+    if not session.in_transaction():
+        session.close()
+        return
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_commit_and_close, session, limiter=anyio.CapacityLimiter(1))
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -140,7 +140,7 @@ class Liveness(BaseModel):
 
 
 @router.get("/health/live", response_model=Liveness)
-def liveness() -> Liveness:
+async def liveness() -> Liveness:
     """Comprobación barata para orquestadores: el proceso responde (no consulta dependencias)."""
     return Liveness(status="alive")
 

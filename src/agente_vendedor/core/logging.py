@@ -17,6 +17,8 @@ _SECRET_FIELDS = re.compile(r"(?i)((?:password|contraseña|secret|token)[\"']?\s
 # International numbers (+34 600 123 456) and national ones written 3-3-3(4) or as 9+ digits; dates don't match.
 _PHONE = re.compile(r"(\+\d[\d \-()]{6,}\d|(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{3,4}(?!\d))")
 _NOT_MASKED = {"timestamp", "level", "logger", "request_id", "duration_ms", "status"}
+# Every pattern above needs one of these substrings: text without any of them is returned untouched after one scan.
+_MAYBE_SENSITIVE = re.compile(r"@|\d{3}|\+\d|eyJ|(?i:bearer|password|contraseña|secret|token)")
 
 
 def _mask_phone(match: re.Match[str]) -> str:
@@ -25,6 +27,8 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 def mask(text: str) -> str:
     """Hide e-mails (keep first letter and domain), phones (keep last 3 digits), tokens and passwords."""
+    if not _MAYBE_SENSITIVE.search(text):
+        return text
     text = _JWT.sub("***", text)
     text = _BEARER.sub(r"\1***", text)
     text = _SECRET_FIELDS.sub(r"\1***", text)
@@ -37,6 +41,16 @@ def mask_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, A
     for key, value in event_dict.items():
         if isinstance(value, str) and key not in _NOT_MASKED:
             event_dict[key] = mask(value)
+    return event_dict
+
+
+def mask_exception_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask the traceback text that `format_exc_info` adds (other fields are masked already)."""
+    exception = event_dict.get("exception")
+    if isinstance(exception, str):
+        event_dict["exception"] = mask(exception)
     return event_dict
 
 
@@ -53,8 +67,35 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class HotLogger:
+    """A logger for a line written on every request: bound once per configuration instead of on every call.
+
+    structlog's lazy proxies are not cached (`cache_logger_on_first_use=False`, so reconfiguring takes effect
+    everywhere), which rebuilds the bound logger on each call; this keeps one until `configure_logging` or
+    `route_structlog_to_stdlib` runs again, and falls back to the proxy while structlog is unconfigured.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._generation = -1
+        self._logger: Any = None
+
+    def get(self) -> Any:
+        """The bound logger for the current configuration."""
+        if not structlog.is_configured():
+            return structlog.stdlib.get_logger(self._name)
+        if self._generation != _configuration[0]:
+            self._logger = structlog.stdlib.get_logger(self._name).bind()
+            self._generation = _configuration[0]
+        return self._logger
+
+
+_configuration = [0]  # bumped by each configure call below, so every HotLogger binds again
+
+
 def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> None:
     """JSON lines on one root handler (human-readable console when DEBUG); uvicorn and stdlib loggers go through it."""
+    _configuration[0] += 1
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
@@ -62,6 +103,7 @@ def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> 
         structlog.stdlib.PositionalArgumentsFormatter(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
+        structlog.processors.UnicodeDecoder(),
         mask_processor,
     ]
     structlog.configure(
@@ -77,8 +119,7 @@ def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> 
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            structlog.processors.UnicodeDecoder(),
-            mask_processor,  # again: tracebacks exist only from here on
+            mask_exception_processor,  # tracebacks exist only from here on; every other field went through the chain
             renderer,
         ],
     )
@@ -94,6 +135,7 @@ def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> 
 
 def route_structlog_to_stdlib() -> None:
     """Default wiring when `configure_logging` was not called (embedding, tests): plain stdlib records."""
+    _configuration[0] += 1
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -42,6 +42,7 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == "/metrics":
@@ -61,8 +62,20 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "sin_ruta"
-            HTTP_REQUESTS.labels(scope["method"], template, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], template).observe(time.perf_counter() - start)
+            counter, histogram = self._children(scope["method"], template, status)
+            counter.inc()
+            histogram.observe(time.perf_counter() - start)
+
+    def _children(self, method: str, template: str, status: int) -> tuple[Any, Any]:
+        """The labelled series of a (method, route, status), looked up once (route templates keep the set bounded)."""
+        key = (method, template, status)
+        children = self._series.get(key)
+        if children is None:
+            if len(self._series) > 10_000:  # unknown methods from clients could grow it: stay bounded
+                self._series.clear()
+            children = (HTTP_REQUESTS.labels(method, template, str(status)), HTTP_LATENCY.labels(method, template))
+            self._series[key] = children
+        return children
 
 
 def instrument_engine(engine: Engine) -> None:

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
 import time
-import uuid
 
 import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_access_log = structlog.stdlib.get_logger("agente_vendedor.http")
+from agente_vendedor.core.logging import HotLogger
+
+_access_log = HotLogger("agente_vendedor.http")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class _RequestIds:
+    """32 hex characters: a random prefix per process and a counter (uuid4 costs a getrandom call per request)."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        """A new prefix, so a forked worker never repeats its parent's ids."""
+        self._prefix = os.urandom(10).hex()
+        self._counter = itertools.count(1)
+
+    def new(self) -> str:
+        """The next id."""
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
+
+
+_request_ids = _RequestIds()
 
 
 class RequestIdMiddleware:
@@ -30,7 +53,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else _request_ids.new()
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         start = time.perf_counter()
@@ -48,7 +71,7 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                _access_log.info(
+                _access_log.get().info(
                     "peticion",
                     method=scope["method"],
                     path=scope["path"],

@@ -40,6 +40,8 @@ class TokenData:
 
     user_id: int
     rol: str
+    expira: float = 0.0
+    """`exp` as a POSIX timestamp: the token is valid while `time.time() < expira`."""
 
 
 def create_access_token(*, user_id: int, rol: str, secret: str, expires_minutes: int) -> str:
@@ -53,6 +55,6 @@ def decode_access_token(token: str, *, secret: str) -> TokenData | None:
     """The token's claims if its signature, algorithm and expiry are valid; otherwise None."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat", "rol"]})
-        return TokenData(user_id=int(claims["sub"]), rol=str(claims["rol"]))
+        return TokenData(user_id=int(claims["sub"]), rol=str(claims["rol"]), expira=float(claims["exp"]))
     except (jwt.PyJWTError, ValueError, TypeError):
         return None

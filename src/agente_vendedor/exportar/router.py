@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from agente_vendedor.auth.dependencies import actor
+from agente_vendedor.auth.dependencies import get_actor
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
@@ -29,7 +29,7 @@ from agente_vendedor.exportar.schemas import (
 )
 
 router = APIRouter(prefix="/exportar", tags=["exportar"], route_class=DbRoute)
-UsuarioDep = Annotated[str, Depends(actor)]
+UsuarioDep = Annotated[str, Depends(get_actor)]
 
 _FILE: dict[int | str, dict[str, Any]] = {
     200: {

@@ -43,18 +43,17 @@ class CategoriaResumen(BaseModel):
 def listar_productos(
     request: Request,
     session: SessionDep,
-    response: Response,
     skip: Skip = 0,
     limit: Limit = 100,
     categoria: Annotated[str | None, Query(max_length=100)] = None,
     activo: bool | None = None,
-) -> list[ProductoResponse]:
+) -> Response:
     """Lista el catálogo con paginación y filtros (con caché); `X-Total-Count` lleva el total."""
-    items, total = catalog_cache.list_cached(
+    body, total = catalog_cache.list_cached(
         session=session, skip=skip, limit=limit, categoria=categoria, activo=activo, **_cache(request)
     )
-    response.headers["X-Total-Count"] = str(total)
-    return [ProductoResponse.model_validate(item) for item in items]
+    # The cache holds the JSON of ProductoResponse items already: sent as is (the OpenAPI schema is response_model).
+    return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
 
 
 @router.post("/", response_model=ProductoResponse, status_code=status.HTTP_201_CREATED, responses=CONFLICT | STAFF_ONLY)
@@ -113,10 +112,10 @@ def buscar_productos(
 
 
 @router.get("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND)
-def obtener_producto(request: Request, producto_id: IdPath, session: SessionDep) -> ProductoResponse:
+def obtener_producto(request: Request, producto_id: IdPath, session: SessionDep) -> Response:
     """Devuelve un producto por id, con su precio y stock actuales (caché invalidada en cada cambio)."""
-    item = catalog_cache.get_cached(session=session, producto_id=producto_id, **_cache(request))
-    return ProductoResponse.model_validate(item)
+    body = catalog_cache.get_cached(session=session, producto_id=producto_id, **_cache(request))
+    return Response(body, media_type="application/json")
 
 
 @router.patch("/{producto_id}", response_model=ProductoResponse, responses=NOT_FOUND | CONFLICT | STAFF_ONLY)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from agente_vendedor.rag.runtime import Rag
 
 
-def get_rag(request: Request) -> Rag:
+async def get_rag(request: Request) -> Rag:
     """The `Rag` created with the app."""
     rag: Rag = request.app.state.rag
     return rag

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from agente_vendedor.auth.dependencies import actor
+from agente_vendedor.auth.dependencies import get_actor
 
-UsuarioDep = Annotated[str, Depends(actor)]
+UsuarioDep = Annotated[str, Depends(get_actor)]
 """Who is acting, for the state history: the authenticated user's e-mail."""
