@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -31,9 +33,9 @@ class Panel:
     user: StaffMember
     csrf: str
 
-    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: object) -> object:
+    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         """POST a form of this session (the CSRF token is added)."""
-        return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)  # type: ignore[arg-type]
+        return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
 
 
 def login(client: TestClient, email: str, password: str = TEST_PASSWORD) -> str:
