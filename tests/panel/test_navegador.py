@@ -1,6 +1,7 @@
 """The panel in a real browser: Playwright driving Debian's Chromium against the app served by uvicorn.
 
-Never downloads a browser: `/usr/bin/chromium` comes from apt (scripts/test.sh installs it when missing).
+Never downloads a browser: `/usr/bin/chromium` comes from apt (scripts/test.sh installs it when missing). Any console
+error in the browser (a CSP violation, a script error) fails the test.
 Screenshots of every page go to docs/panel/ (written on the SQLite run; the PostgreSQL run checks the same pages).
 """
 
@@ -35,12 +36,11 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "panel"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="falta /usr/bin/chromium (apt-get install chromium)")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
+    """One headless Chromium for the module; a missing browser fails (scripts/test.sh installs it), never skips."""
+    if not CHROMIUM.exists():
+        pytest.fail("falta /usr/bin/chromium: apt-get install chromium (scripts/test.sh lo instala)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield chromium
