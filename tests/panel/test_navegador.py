@@ -36,6 +36,7 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "panel"
 
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the module; a missing browser fails (scripts/test.sh installs it), never skips."""

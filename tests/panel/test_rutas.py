@@ -65,6 +65,17 @@ def _datos(client: TestClient, admin: StaffMember) -> dict[str, Any]:
     return {"producto": producto, "cliente": cliente, "venta": venta}
 
 
+def _snapshot(client: TestClient, datos: dict[str, Any]) -> dict[str, Any]:
+    """What the forms could change, as the API shows it."""
+    return {
+        "productos": client.get(f"/productos/{datos['producto']['id']}").json(),
+        "venta": client.get(f"/ventas/{datos['venta']['id']}").json()["estado"],
+        "cliente": client.get(f"/clientes/{datos['cliente']['id']}").json(),
+        "chat": client.get("/rag/chats/web-1").json(),
+        "usuarios": len(client.get("/usuarios/").json()),
+    }
+
+
 def _count(app: FastAPI, model: Any) -> int:
     with app.state.session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -234,25 +245,16 @@ def test_every_form_without_the_csrf_token_is_refused_and_writes_nothing(
         cliente=datos["cliente"]["id"],
         usuario=panel.user.id,
     )
-    before = {
-        "productos": client.get(f"/productos/{datos['producto']['id']}").json(),
-        "venta": client.get(f"/ventas/{datos['venta']['id']}").json()["estado"],
-        "cliente": client.get(f"/clientes/{datos['cliente']['id']}").json(),
-        "chat": client.get("/rag/chats/web-1").json(),
-        "usuarios": len(client.get("/usuarios/").json()),
-    }
+    before = _snapshot(client, datos)
     for token in (None, "otro-token", csrf_of(panel.client.get("/panel/entrar").text)):
         data = body if token is None else {**body, "csrf_token": token}
         response = panel.client.post(target, data=data)
         assert response.status_code == 403, (target, response.text)
         assert "token CSRF" in response.text
-    after = {
-        "productos": client.get(f"/productos/{datos['producto']['id']}").json(),
-        "venta": client.get(f"/ventas/{datos['venta']['id']}").json()["estado"],
-        "cliente": client.get(f"/clientes/{datos['cliente']['id']}").json(),
-        "chat": client.get("/rag/chats/web-1").json(),
-        "usuarios": len(client.get("/usuarios/").json()),
-    }
+    with TestClient(app, follow_redirects=False) as anonimo:  # and without a session, the login page
+        sin_sesion = anonimo.post(target, data={**body, "csrf_token": panel.csrf})
+        assert sin_sesion.status_code == 303 and sin_sesion.headers["location"].startswith("/panel/entrar")
+    after = _snapshot(client, datos)
     assert after == before
     assert _count(app, Producto) == 1
     assert sesion.COOKIE in panel.client.cookies  # not even logged out
@@ -445,7 +447,7 @@ def test_chats_waiting_for_a_person_come_first_and_staff_can_take_over_and_reply
     panel: Panel, client: TestClient
 ) -> None:
     client.post("/rag/query", json={"query": "quiero hablar con una persona", "chat_id": "web-espera"})
-    client.post("/rag/query", json={"query": "hola", "chat_id": "web-reciente"})
+    client.post("/rag/query", json={"query": "hola <script>alert(1)</script>", "chat_id": "web-reciente"})
     filas = panel.client.get("/panel/conversaciones/filas").text
     assert filas.index('data-chat="web-espera"') < filas.index('data-chat="web-reciente"')
     assert "<html" not in filas  # a fragment for htmx
@@ -457,6 +459,7 @@ def test_chats_waiting_for_a_person_come_first_and_staff_can_take_over_and_reply
     assert (ultimo["rol"], ultimo["texto"], ultimo["autor"]) == ("humano", "Hola, soy Marta", panel.user.email)
     mensajes = panel.client.get("/panel/conversaciones/web-reciente/mensajes").text
     assert "Hola, soy Marta" in mensajes and "<html" not in mensajes
+    assert "hola &lt;script&gt;alert(1)&lt;/script&gt;" in mensajes and "<script>alert" not in mensajes
     vacio = panel.post("/panel/conversaciones/web-reciente/responder", {"texto": "   "})
     assert vacio.status_code == 422 and "Respuesta: no puede estar vacío" in vacio.text
     control = panel.post("/panel/conversaciones/web-reciente/responder", {"texto": "a\x00b"})
