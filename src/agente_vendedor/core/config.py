@@ -42,6 +42,7 @@ class Settings(BaseSettings):
 
     SECRET_KEY: str = DEFAULT_SECRET_KEY
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    PANEL_SESSION_MINUTES: int = Field(default=480, ge=1, le=60 * 24 * 30)
     ADMIN_EMAIL: str | None = None
     ADMIN_PASSWORD: str | None = None
 

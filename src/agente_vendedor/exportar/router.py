@@ -62,7 +62,7 @@ def _close(chunks: Iterator[bytes]) -> None:
         close()
 
 
-def _export(request: Request, session: Session, usuario: str, entidad: Entidad, filtros: Filtros) -> Response:
+def export_response(request: Request, session: Session, usuario: str, entidad: Entidad, filtros: Filtros) -> Response:
     """Count (and refuse above the limit) before writing anything, then stream or serve the file."""
     settings: Settings = request.app.state.settings
     consulta = service.build(entidad=entidad, filtros=filtros)
@@ -87,7 +87,7 @@ def exportar_clientes(
     request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosClientes, Query()]
 ) -> Response:
     """Exporta clientes (filtros: `fecha_desde`/`fecha_hasta` sobre `fecha_registro`, `activo`)."""
-    return _export(request, session, usuario, "clientes", filtros)
+    return export_response(request, session, usuario, "clientes", filtros)
 
 
 @router.get("/productos", responses=RESPONSES, response_class=Response)
@@ -95,7 +95,7 @@ def exportar_productos(
     request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosProductos, Query()]
 ) -> Response:
     """Exporta el catálogo (filtros: `categoria`, `activo`)."""
-    return _export(request, session, usuario, "productos", filtros)
+    return export_response(request, session, usuario, "productos", filtros)
 
 
 @router.get("/ventas", responses=RESPONSES, response_class=Response)
@@ -103,7 +103,7 @@ def exportar_ventas(
     request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosVentas, Query()]
 ) -> Response:
     """Exporta pedidos con su cliente y sus líneas (filtros: fechas sobre `fecha_venta`, `estado`, `cliente_id`)."""
-    return _export(request, session, usuario, "ventas", filtros)
+    return export_response(request, session, usuario, "ventas", filtros)
 
 
 @router.get("/conversaciones", responses=RESPONSES, response_class=Response)
@@ -111,7 +111,7 @@ def exportar_conversaciones(
     request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosConversaciones, Query()]
 ) -> Response:
     """Exporta los chats del agente, un mensaje por fila (filtros: fechas del mensaje, `chat_id`, `cliente_id`)."""
-    return _export(request, session, usuario, "conversaciones", filtros)
+    return export_response(request, session, usuario, "conversaciones", filtros)
 
 
 @router.get("/historial", response_model=list[ExportacionResponse])

@@ -64,6 +64,7 @@ def list_productos(
     limit: int = 100,
     categoria: str | None = None,
     activo: bool | None = None,
+    en_stock: bool | None = None,
 ) -> tuple[Sequence[Producto], int]:
     """A page of the catalog ordered by category and name, and the total that match."""
     query = select(Producto)
@@ -71,11 +72,24 @@ def list_productos(
         query = query.where(func.lower(Producto.categoria) == categoria.strip().lower())
     if activo is not None:
         query = query.where(Producto.activo.is_(activo))
+    if en_stock is not None:
+        query = query.where(Producto.stock > 0 if en_stock else Producto.stock == 0)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(Producto.categoria, Producto.nombre, Producto.id).offset(skip).limit(limit)
     ).all()
     return rows, total
+
+
+def low_stock(*, session: Session, umbral: int = 5, limit: int = 10) -> Sequence[Producto]:
+    """Active products with at most `umbral` units, fewest first."""
+    query = (
+        select(Producto)
+        .where(Producto.activo.is_(True), Producto.stock <= umbral)
+        .order_by(Producto.stock, Producto.nombre, Producto.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
 
 
 def categories(*, session: Session) -> list[tuple[str, int]]:
