@@ -71,16 +71,21 @@ def _fuentes(mensaje: Mensaje) -> list[int]:
     return [v for v in valores if isinstance(v, int)] if isinstance(valores, list) else []
 
 
-def opciones(conversacion: Conversacion, estado: EstadoDialogo) -> list[str]:
-    """Quick replies for the choice the agent just offered (none while a person attends the chat)."""
+def opciones(conversacion: Conversacion, estado: EstadoDialogo, ultima: Mensaje | None) -> list[str]:
+    """Quick replies for the choice the agent just offered (none while a person attends the chat).
+
+    "Quiero el primero"... only while the agent's last reply is the list it refers to.
+    """
     if not conversacion.ia_activa:
         return []
     if estado.paso == "confirmacion":
         return ["Sí, confirmo", "Ver carrito", "Cancelar el pedido"]
     if estado.paso == "ofrecido":
         return ["Sí, añádalo", "Ver carrito"]
-    if estado.paso in (None, "eligiendo") and len(estado.mostrados) >= 2:
-        return [f"Quiero el {o}" for o in ORDINALES[: min(len(estado.mostrados), 3)]]
+    mostrados = estado.mostrados[:3]
+    if estado.paso in (None, "eligiendo") and len(mostrados) >= 2 and ultima is not None:
+        if set(mostrados) <= set(_fuentes(ultima)):
+            return [f"Quiero el {o}" for o in ORDINALES[: len(mostrados)]]
     return []
 
 
@@ -122,12 +127,18 @@ def conversacion(*, session: Session, chat_id: str, despues: int, horario: Horar
     ]
     estado = EstadoDialogo.load(fila.estado_json)
     resumen = agente_service.resumen(fila)
+    ultima = session.scalar(
+        select(Mensaje)
+        .where(Mensaje.conversacion_id == fila.id, Mensaje.rol == "agente")
+        .order_by(Mensaje.id.desc())
+        .limit(1)
+    )
     return WidgetConversacion(
         chat_id=chat_id,
         mensajes=vistas,
         ultimo_id=vistas[-1].id if vistas else despues,
         carrito=agente_service.carrito(session, estado),
         estado=resumen.estado,
-        opciones=opciones(fila, estado),
+        opciones=opciones(fila, estado, ultima),
         abierto=abierto,
     )

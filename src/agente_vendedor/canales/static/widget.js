@@ -48,6 +48,20 @@
     return n;
   }
   function euros(v) { return Number(v).toFixed(2) + " €"; }
+  function icono() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "22");
+    svg.setAttribute("height", "22");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
 
   var host = el("div", { id: "agente-vendedor-widget" });
   host.style.setProperty("all", "initial");
@@ -62,7 +76,7 @@
   var lanzador = el("button", {
     type: "button", clase: "av-lanzador", "aria-label": "Abrir el chat: " + titulo,
     "aria-expanded": "false", "aria-controls": "av-panel"
-  }, [el("span", { "aria-hidden": "true", texto: "💬" }), el("span", { clase: "av-lanzador-texto", texto: "Chat" })]);
+  }, [icono(), el("span", { clase: "av-lanzador-texto", texto: "Chat" })]);
 
   var cerrar = el("button", { type: "button", clase: "av-cerrar", "aria-label": "Cerrar el chat", texto: "×" });
   var cabecera = el("div", { clase: "av-cabecera" }, [el("h2", { id: "av-titulo", texto: titulo }), cerrar]);
@@ -129,7 +143,6 @@
       hijos.push(el("ul", { clase: "av-productos", "aria-label": "Productos" }, m.productos.map(tarjeta)));
     }
     lista.appendChild(el("li", { clase: "av-mensaje av-" + m.rol, "data-id": String(m.id) }, hijos));
-    lista.scrollTop = lista.scrollHeight;
   }
 
   function pintarCarrito(c) {
@@ -158,10 +171,12 @@
   }
 
   function aplicar(datos) {
-    (datos.mensajes || []).forEach(pintarMensaje);
+    var nuevos = (datos.mensajes || []).filter(function (m) { return !vistos[m.id]; });
+    nuevos.forEach(pintarMensaje);
     if (datos.ultimo_id > ultimo) ultimo = datos.ultimo_id;
     pintarCarrito(datos.carrito);
     pintarOpciones(datos.opciones);
+    if (nuevos.length) lista.scrollTop = lista.scrollHeight;  // after the cart and options took their room
   }
 
   function mostrarError(texto) {
