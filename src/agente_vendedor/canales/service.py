@@ -89,8 +89,11 @@ def recibir(*, session: Session, entrantes: Sequence[Entrante]) -> int:
                 fecha_recepcion=ahora,
             )
             .on_conflict_do_nothing(index_elements=["canal", "clave"])
+            .returning(CanalEntrante.id)
         )
-        nuevos += int(getattr(session.execute(statement), "rowcount", 0) or 0)
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+        if session.execute(statement).first() is not None:
+            nuevos += 1
     session.flush()
     return nuevos
 
