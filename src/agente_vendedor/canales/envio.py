@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from agente_vendedor.agente.models import Conversacion, Mensaje
@@ -176,21 +176,11 @@ def enviar_pendientes(
 ) -> int:
     """Send what is due, oldest first and one at a time per recipient (order kept); the number of rows handled."""
     ahora = ahora or utcnow()
-    anterior = aliased(CanalSaliente)
     with session_factory() as session:
         ids = list(
             session.scalars(
                 select(CanalSaliente.id)
-                .where(
-                    CanalSaliente.estado == "pendiente",
-                    CanalSaliente.proximo_intento <= ahora,
-                    ~exists().where(
-                        anterior.canal == CanalSaliente.canal,
-                        anterior.destino == CanalSaliente.destino,
-                        anterior.estado == "pendiente",
-                        anterior.id < CanalSaliente.id,
-                    ),
-                )
+                .where(*_cabeza_de_cola(), CanalSaliente.proximo_intento <= ahora)
                 .order_by(CanalSaliente.id)
                 .limit(limite)
             ).all()
@@ -200,6 +190,20 @@ def enviar_pendientes(
         if _enviar_uno(session_factory, config, saliente_id, ahora):
             hechos += 1
     return hechos
+
+
+def _cabeza_de_cola() -> list[ColumnElement[bool]]:
+    """Pending rows with no older pending row for the same recipient: only these may be sent now."""
+    anterior = aliased(CanalSaliente)
+    return [
+        CanalSaliente.estado == "pendiente",
+        ~exists().where(
+            anterior.canal == CanalSaliente.canal,
+            anterior.destino == CanalSaliente.destino,
+            anterior.estado == "pendiente",
+            anterior.id < CanalSaliente.id,
+        ),
+    ]
 
 
 def _enviar_uno(
@@ -281,9 +285,10 @@ def procesar_pendientes(
 def proximo(*, session_factory: sessionmaker[Session]) -> datetime | None:
     """When the next queued message is due, if any."""
     with session_factory() as session:
+        # Rows waiting behind an older one do not count: they go when it goes (no busy loop during an outage).
         return session.scalar(
             select(CanalSaliente.proximo_intento)
-            .where(CanalSaliente.estado == "pendiente")
+            .where(*_cabeza_de_cola())
             .order_by(CanalSaliente.proximo_intento)
             .limit(1)
         )
