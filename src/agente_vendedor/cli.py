@@ -408,5 +408,31 @@ def reindex(
     console.print(f"[green]Índice reconstruido[/green] con el modelo {rag.model_name}")
 
 
+telegram_app = typer.Typer(help="Canal de Telegram.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook(
+    url: Annotated[str, typer.Argument(help="URL pública https://.../canales/telegram/webhook")],
+) -> None:
+    """Registra en Telegram la URL del webhook con TELEGRAM_WEBHOOK_SECRET (setWebhook)."""
+    from agente_vendedor.canales.envio import set_webhook
+
+    settings = get_settings()
+    if not settings.telegram_enabled:
+        console.print("[red]Telegram no está configurado: defina TELEGRAM_BOT_TOKEN y TELEGRAM_WEBHOOK_SECRET[/red]")
+        raise typer.Exit(code=2)
+    try:
+        ok, descripcion = set_webhook(settings, url)
+    except OSError as exc:
+        console.print(f"[red]No se pudo contactar con Telegram ({settings.TELEGRAM_API_URL}): {exc}[/red]")
+        raise typer.Exit(code=1) from exc
+    if not ok:
+        console.print(f"[red]Telegram rechazó el webhook: {descripcion}[/red]")
+        raise typer.Exit(code=1)
+    console.print(f"[green]Webhook de Telegram configurado[/green]: {url} ({descripcion})")
+
+
 if __name__ == "__main__":
     app()

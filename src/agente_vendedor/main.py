@@ -23,6 +23,7 @@ from agente_vendedor.agente.router import staff_router as agente_staff_router
 from agente_vendedor.auth import cache as auth_cache
 from agente_vendedor.auth.dependencies import require_admin, require_staff
 from agente_vendedor.auth.router import auth_router, usuarios_router
+from agente_vendedor.canales import runtime as canales
 from agente_vendedor.clientes.router import router as clientes_router
 from agente_vendedor.core import models  # noqa: F401  (every mapper must be known before the first query)
 from agente_vendedor.core.cache import create_cache
@@ -106,7 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Work a crash left between a commit and its index write: completed before serving.
             done = await anyio.to_thread.run_sync(rag.process_outbox_safely)
             logger.info("Índice de búsqueda: %s cambios pendientes completados al arrancar", done)
-        yield
+        app.state.canales.start()
+        try:
+            yield
+        finally:
+            app.state.canales.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -133,6 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rag.install()
     app.state.rag = rag
     app.state.agente_llm = agente_llm.crear(settings)
+    app.state.canales = canales.Canales(
+        config=settings, session_factory=app.state.session_factory, rag=rag, llm=app.state.agente_llm
+    )
 
     install_error_handlers(app)
     app.add_middleware(
@@ -143,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After"],
     )
+    if settings.WIDGET_ENABLED:
+        app.add_middleware(canales.WidgetCORS, origins=settings.WIDGET_ORIGINS)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -174,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agente_staff_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
     app.include_router(exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=ADMIN)
     panel.install(app)
+    canales.install(app, settings, staff=STAFF, responses=ERROR_RESPONSES)
     return app
 
 

@@ -21,6 +21,10 @@ PUBLIC = {
     ("GET", "/productos/buscar"),
     ("GET", "/productos/{producto_id}"),
     ("POST", "/rag/query"),
+    # The web widget talks for shop visitors: its chat id (128 random bits) is the key to its own history only.
+    ("GET", "/canales/web/config"),
+    ("POST", "/canales/web/mensajes"),
+    ("GET", "/canales/web/chats/{chat_id}"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agente_vendedor.core.errors import NotFoundError
+from agente_vendedor.core.errors import ConflictError, NotFoundError
 
 
 class ConversacionNoEncontrada(NotFoundError):
@@ -12,3 +12,12 @@ class ConversacionNoEncontrada(NotFoundError):
 
     def __init__(self, chat_id: str) -> None:
         super().__init__(f"No existe la conversación '{chat_id}'")
+
+
+class ConversacionDeOtroCanal(ConflictError):
+    """The chat id belongs to a conversation held on another channel (no writing into someone's WhatsApp chat)."""
+
+    code = "conversacion_de_otro_canal"
+
+    def __init__(self) -> None:
+        super().__init__("Ese 'chat_id' pertenece a otra conversación: use otro identificador de chat")

@@ -17,6 +17,8 @@ class Conversacion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    # Where the customer writes from (api, web, whatsapp, telegram); replies go back the same way.
+    canal: Mapped[str] = mapped_column(String(20), nullable=False, default="api", server_default="api")
     estado: Mapped[str] = mapped_column(String(30), nullable=False, default="activa", server_default="activa")
     ia_activa: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
     requiere_humano: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
@@ -31,6 +33,7 @@ class Conversacion(Base):
         Index("idx_conversaciones_chat_id", "chat_id", unique=True),
         Index("idx_conversaciones_actualizacion", "fecha_actualizacion"),
         Index("idx_conversaciones_cliente", "cliente_id"),
+        Index("idx_conversaciones_canal", "canal", "fecha_actualizacion"),
     )
 
 
@@ -47,6 +50,8 @@ class Mensaje(Base):
     generador: Mapped[str | None] = mapped_column(String(20), nullable=True)
     autor: Mapped[str | None] = mapped_column(String(100), nullable=True)
     fuentes_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Delivery of a reply on a messaging channel (pendiente, enviado, fallido, fuera_de_ventana); null on web/api.
+    entrega: Mapped[str | None] = mapped_column(String(20), nullable=True)
     fecha: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (Index("idx_mensajes_conversacion", "conversacion_id", "id"),)

@@ -10,6 +10,7 @@ from agente_vendedor.agente import service
 from agente_vendedor.agente.dependencies import LlmDep, limitar_rag
 from agente_vendedor.agente.schemas import (
     CHAT_ID_PATTERN,
+    Canal,
     ConversacionDetalle,
     ConversacionResumen,
     ConversacionUpdate,
@@ -33,7 +34,9 @@ staff_router = APIRouter(prefix="/rag", tags=["agente"], route_class=DbRoute)
 
 ChatIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=CHAT_ID_PATTERN, description="Id del chat")]
 NOT_FOUND = error_responses((404, "Conversación no encontrada"))
-RATE_LIMITED = error_responses((429, "Demasiadas consultas desde esta dirección"))
+RATE_LIMITED = error_responses(
+    (409, "El chat_id pertenece a una conversación de otro canal"), (429, "Demasiadas consultas desde esta dirección")
+)
 
 
 @router.post("/query", response_model=RAGResponse, responses=RATE_LIMITED, dependencies=[Depends(limitar_rag)])
@@ -55,6 +58,7 @@ def listar_chats(
     fecha_hasta: Annotated[FechaUTC | None, Query(description="Última actividad hasta (ISO 8601)")] = None,
     estado: EstadoConversacion | None = None,
     cliente_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    canal: Annotated[Canal | None, Query(description="Canal: api, web, whatsapp o telegram")] = None,
     skip: Skip = 0,
     limit: Limit = 100,
 ) -> list[ConversacionResumen]:
@@ -65,6 +69,7 @@ def listar_chats(
         fecha_hasta=fecha_hasta,
         estado=estado,
         cliente_id=cliente_id,
+        canal=canal,
         skip=skip,
         limit=limit,
     )
@@ -93,7 +98,11 @@ def cambiar_chat(chat_id: ChatIdPath, datos: ConversacionUpdate, session: Sessio
 def responder_chat(
     chat_id: ChatIdPath, datos: MensajeHumanoCreate, session: SessionDep, request: Request
 ) -> MensajeResponse:
-    """Respuesta de una persona del equipo; escribir en el chat lo toma (el agente deja de responder)."""
+    """Respuesta de una persona del equipo; escribir en el chat lo toma (el agente deja de responder).
+
+    En WhatsApp y Telegram la respuesta se envía al cliente por su canal (`entrega`: `pendiente`, luego `enviado`
+    o `fallido`); en WhatsApp, fuera de la ventana de 24 horas no se envía y queda `fuera_de_ventana`.
+    """
     mensaje = service.add_staff_message(session=session, chat_id=chat_id, texto=datos.texto, autor=actor(request))
     return MensajeResponse.model_validate(mensaje)
 

@@ -24,6 +24,15 @@ class EstadoConversacion(StrEnum):
     ATENDIDO_POR_HUMANO = "atendido_por_humano"
 
 
+class Canal(StrEnum):
+    """Where a conversation happens: the public API, the web widget, WhatsApp or Telegram."""
+
+    API = "api"
+    WEB = "web"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+
+
 class RAGQueryRequest(BaseModel):
     """A shop visitor's message in a chat."""
 
@@ -89,6 +98,7 @@ class MensajeResponse(BaseModel):
     intencion: str | None
     generador: str | None
     autor: str | None
+    entrega: str | None = None
     fecha: datetime
 
 
@@ -98,6 +108,7 @@ class ConversacionResumen(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     chat_id: str
+    canal: Canal = Canal.API
     estado: EstadoConversacion
     ia_activa: bool
     requiere_humano: bool

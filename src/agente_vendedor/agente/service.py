@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agente_vendedor.agente import dialogo, guard, intents, tienda
-from agente_vendedor.agente.exceptions import ConversacionNoEncontrada
+from agente_vendedor.agente.exceptions import ConversacionDeOtroCanal, ConversacionNoEncontrada
 from agente_vendedor.agente.intents import Intencion
 from agente_vendedor.agente.memoria import EstadoDialogo
 from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha, Mensaje
 from agente_vendedor.agente.schemas import (
+    Canal,
     CarritoAbandonado,
     CarritoResponse,
     ConversacionDetalle,
@@ -33,7 +34,7 @@ from agente_vendedor.agente.schemas import (
 )
 from agente_vendedor.agente.tienda import Contexto, Respuesta
 from agente_vendedor.core.db import utcnow, within
-from agente_vendedor.core.metrics import LLM_CALLS, RAG_LATENCY
+from agente_vendedor.core.metrics import CANAL_MENSAJES, LLM_CALLS, RAG_LATENCY
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag.runtime import Rag
@@ -41,6 +42,16 @@ from agente_vendedor.rag.runtime import Rag
 logger = structlog.stdlib.get_logger("agente_vendedor.agente")
 
 HISTORIAL_LLM = 12
+
+Entrega = Callable[[Session, Conversacion, Mensaje], str | None]
+"""Delivers a staff reply on the conversation's channel (queues it); returns the message's `entrega` state."""
+
+_ENTREGAS: dict[str, Entrega] = {}
+
+
+def registrar_entrega(canal: str, entrega: Entrega) -> None:
+    """Let a channel deliver the staff replies of its conversations (web and api customers read them by polling)."""
+    _ENTREGAS[canal] = entrega
 
 
 class Generador(Protocol):
@@ -57,10 +68,14 @@ class Turno:
 
     respuesta: RAGResponse
     generador: str
+    mensaje_id: int | None = None
 
 
-def _bloquear(session: Session, chat_id: str) -> Conversacion:
-    """The chat's row, created on first use and locked for this transaction (writes first, as SQLite needs)."""
+def _bloquear(session: Session, chat_id: str, canal: str = Canal.API.value) -> Conversacion:
+    """The chat's row, created on first use and locked for this transaction (writes first, as SQLite needs).
+
+    A chat belongs to the channel it started on: another channel may not write into it (nor read its cart).
+    """
     ahora = utcnow()
     touched = session.execute(
         update(Conversacion)
@@ -71,7 +86,7 @@ def _bloquear(session: Session, chat_id: str) -> Conversacion:
     if getattr(touched, "rowcount", 0) == 0:
         try:
             with tienda.savepoint(session):
-                session.add(Conversacion(chat_id=chat_id, fecha_inicio=ahora, fecha_actualizacion=ahora))
+                session.add(Conversacion(chat_id=chat_id, canal=canal, fecha_inicio=ahora, fecha_actualizacion=ahora))
                 session.flush()
         except IntegrityError:
             # Another request created the chat at the same moment: take its row lock instead.
@@ -84,7 +99,14 @@ def _bloquear(session: Session, chat_id: str) -> Conversacion:
     conversacion = session.scalars(
         select(Conversacion).where(Conversacion.chat_id == chat_id).execution_options(populate_existing=True)
     ).one()
+    if conversacion.canal != canal:
+        raise ConversacionDeOtroCanal()
     return conversacion
+
+
+def abrir(*, session: Session, chat_id: str, canal: str) -> Conversacion:
+    """The chat's row for a channel adapter, created if new and locked for this transaction."""
+    return _bloquear(session, chat_id, canal)
 
 
 def _guardar_mensaje(
@@ -198,10 +220,19 @@ def _generar(ctx: Contexto, texto: str, llm: Generador | None) -> Respuesta:
     return dialogo.responder(ctx, texto)
 
 
-def query(*, session: Session, rag: Rag | None, chat_id: str, texto: str, llm: Generador | None = None) -> Turno:
+def query(
+    *,
+    session: Session,
+    rag: Rag | None,
+    chat_id: str,
+    texto: str,
+    llm: Generador | None = None,
+    canal: str = Canal.API.value,
+) -> Turno:
     """One customer message: stored, answered (unless a person attends the chat), checked, remembered."""
     with RAG_LATENCY.time():
-        conversacion = _bloquear(session, chat_id)
+        conversacion = _bloquear(session, chat_id, canal)
+        CANAL_MENSAJES.labels(canal, "entrante").inc()
         _guardar_mensaje(session, conversacion, "cliente", texto)
         session.flush()
         estado = EstadoDialogo.load(conversacion.estado_json)
@@ -230,7 +261,7 @@ def query(*, session: Session, rag: Rag | None, chat_id: str, texto: str, llm: G
         conversacion.estado_json = ctx.estado.dump()
         conversacion.estado = _estado(conversacion).value
         fuentes = _fuentes(ctx)
-        _guardar_mensaje(
+        mensaje = _guardar_mensaje(
             session,
             conversacion,
             "agente",
@@ -251,6 +282,7 @@ def query(*, session: Session, rag: Rag | None, chat_id: str, texto: str, llm: G
                 estado=_estado(conversacion),
             ),
             generador,
+            mensaje.id,
         )
 
 
@@ -269,6 +301,7 @@ def resumen(conversacion: Conversacion) -> ConversacionResumen:
     """The list view of a chat."""
     return ConversacionResumen(
         chat_id=conversacion.chat_id,
+        canal=Canal(conversacion.canal),
         estado=_estado(conversacion),
         ia_activa=conversacion.ia_activa,
         requiere_humano=conversacion.requiere_humano,
@@ -287,15 +320,18 @@ def list_chats(
     fecha_hasta: datetime | None = None,
     estado: EstadoConversacion | None = None,
     cliente_id: int | None = None,
+    canal: Canal | None = None,
     skip: int = 0,
     limit: int = 100,
 ) -> tuple[list[Conversacion], int]:
-    """Chats with recent activity first, filtered by last activity date, state and cliente; with the total."""
+    """Chats with recent activity first, filtered by last activity date, state, cliente and channel; with the total."""
     filters: list[Any] = within(Conversacion.fecha_actualizacion, fecha_desde, fecha_hasta)
     if estado is not None:
         filters.append(Conversacion.estado == estado.value)
     if cliente_id is not None:
         filters.append(Conversacion.cliente_id == cliente_id)
+    if canal is not None:
+        filters.append(Conversacion.canal == canal.value)
     total = int(session.scalar(select(func.count()).select_from(Conversacion).where(*filters)) or 0)
     rows = session.scalars(
         select(Conversacion)
@@ -340,6 +376,11 @@ def add_staff_message(*, session: Session, chat_id: str, texto: str, autor: str)
     conversacion.fecha_actualizacion = utcnow()
     mensaje = _guardar_mensaje(session, conversacion, "humano", texto, autor=autor[:100])
     session.flush()
+    entrega = _ENTREGAS.get(conversacion.canal)
+    if entrega is not None:
+        # Same transaction as the message: the reply is queued for the customer's channel if and only if it is stored.
+        mensaje.entrega = entrega(session, conversacion, mensaje)
+        session.flush()
     return mensaje
 
 

@@ -7,14 +7,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from agente_vendedor.canales.config import CanalesConfig
 
 DEFAULT_SECRET_KEY = "cambia-esta-clave-solo-para-desarrollo"
 DEV_CORS_ORIGINS = ["http://localhost:3000", "http://localhost:8000", "http://127.0.0.1:8000"]
 
 
-class Settings(BaseSettings):
-    """Every knob of the service; names follow the technical spec."""
+class Settings(CanalesConfig):
+    """Every knob of the service; names follow the technical spec (the channels' own are in `canales.config`)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 

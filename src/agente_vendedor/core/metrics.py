@@ -26,6 +26,10 @@ EXPORT_DURATION = Histogram("exportacion_duration_seconds", "Duración de las ex
 EMBEDDING_CACHE = Counter("embedding_cache_total", "Consultas a la caché de embeddings", ["resultado"])
 LLM_CALLS = Counter("llm_calls_total", "Llamadas al LLM por resultado (ok, error, fallback)", ["resultado"])
 CATALOG_CACHE = Counter("catalog_cache_total", "Consultas a la caché del catálogo", ["resultado"])
+CANAL_MENSAJES = Counter(
+    "canal_mensajes_total", "Mensajes por canal (api, web, whatsapp, telegram)", ["canal", "direccion"]
+)
+CANAL_FALLOS = Counter("canal_envios_fallidos_total", "Envíos a WhatsApp/Telegram que fallaron", ["canal", "motivo"])
 
 
 def render() -> tuple[bytes, str]:
