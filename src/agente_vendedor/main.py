@@ -104,8 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Work a crash left between a commit and its index write: completed before serving.
             done = await anyio.to_thread.run_sync(rag.process_outbox_safely)
             logger.info("Índice de búsqueda: %s cambios pendientes completados al arrancar", done)
-        yield
-        engine.dispose()
+        rag.start_worker(settings.OUTBOX_INTERVAL_SECONDS)
+        try:
+            yield
+        finally:
+            rag.stop_worker()
+            engine.dispose()
 
     app = FastAPI(
         title="Agente Vendedor Inteligente",
@@ -134,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials="*" not in settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After"],
+        expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After", "X-Busqueda-Modo"],
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(

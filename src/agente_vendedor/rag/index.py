@@ -140,6 +140,10 @@ class VectorIndex:
             for i, d, m in zip(ids, distances, metadatas, strict=True)
         ]
 
+    def heartbeat(self) -> None:
+        """Raise unless the Chroma client (embedded or server) answers."""
+        self.client.heartbeat()
+
     def count(self, nombre: str) -> int:
         """How many vectors the collection holds."""
         return int(self._with_collection(nombre, lambda c: c.count()))
