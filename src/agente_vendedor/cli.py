@@ -428,7 +428,7 @@ def _retry_parked(rag: Any) -> None:
         console.print(f"[red]El índice de búsqueda no responde; los cambios siguen pendientes: {exc.message}[/red]")
         raise typer.Exit(code=1) from exc
     console.print(
-        f"Cambios aparcados reactivados: {result.reactivadas}; procesados ahora: {result.procesadas}; "
+        f"Cambios fallidos o aparcados reactivados: {result.reactivadas}; procesados ahora: {result.procesadas}; "
         f"vuelven a fallar: {result.fallidas}"
     )
     if result.fallidas:
@@ -437,7 +437,7 @@ def _retry_parked(rag: Any) -> None:
             "se resuelven; el error de cada uno está en rag_outbox.ultimo_error.[/yellow]"
         )
         raise typer.Exit(code=1)
-    console.print("[green]Sin cambios aparcados.[/green]")
+    console.print("[green]Sin cambios pendientes de reintento.[/green]")
 
 
 if __name__ == "__main__":

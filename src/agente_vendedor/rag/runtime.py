@@ -216,9 +216,10 @@ class Rag:
             return self._process_locked(batch)
 
     def retry_parked(self) -> Reintento:
-        """Give every parked row a fresh set of attempts and process the outbox now."""
+        """Give every parked row (and any waiting out a backoff) a fresh set of attempts and process the outbox now."""
         with self.session_factory() as session:
-            ids = list(session.scalars(select(IndiceOutbox.id).where(IndiceOutbox.aparcada_en.is_not(None))).all())
+            failed = or_(IndiceOutbox.aparcada_en.is_not(None), IndiceOutbox.intentos > 0)
+            ids = list(session.scalars(select(IndiceOutbox.id).where(failed)).all())
             if ids:
                 session.execute(
                     update(IndiceOutbox)
@@ -250,23 +251,39 @@ class Rag:
                 ok = [r for r in rows if (r.entidad, r.entidad_id) not in failed]
                 if ok:
                     session.execute(delete(IndiceOutbox).where(IndiceOutbox.id.in_([r.id for r in ok])))
-                    # A parked row of an entity that has just synced is moot: the index now holds its live state.
-                    for entidad in ENTIDADES:
-                        synced = {r.entidad_id for r in ok if r.entidad == entidad}
-                        if synced:
-                            session.execute(
-                                delete(IndiceOutbox).where(
-                                    IndiceOutbox.entidad == entidad,
-                                    IndiceOutbox.entidad_id.in_(sorted(synced)),
-                                    IndiceOutbox.aparcada_en.is_not(None),
-                                )
-                            )
+                    self._drop_moot(session, ok)
                 for row in rows:
                     error = failed.get((row.entidad, row.entidad_id))
                     if error is not None:
                         self._penalise(row, error)
                 session.commit()
                 done += len(ok)
+
+    def _drop_moot(self, session: Session, synced: Sequence[IndiceOutbox]) -> None:
+        """Older rows of an entity that has just synced, waiting for a retry or parked, are moot: drop them.
+
+        Only rows that already failed at least once qualify (their change was committed before this batch read the
+        entity); rows another worker holds are skipped.
+        """
+        for entidad in ENTIDADES:
+            newest: dict[int, int] = {}
+            for r in synced:
+                if r.entidad == entidad:
+                    newest[r.entidad_id] = max(newest.get(r.entidad_id, 0), r.id)
+            if not newest:
+                continue
+            candidates = session.scalars(
+                select(IndiceOutbox)
+                .where(
+                    IndiceOutbox.entidad == entidad,
+                    IndiceOutbox.entidad_id.in_(sorted(newest)),
+                    IndiceOutbox.intentos > 0,
+                )
+                .with_for_update(skip_locked=True)
+            ).all()
+            moot = [c.id for c in candidates if c.id < newest[c.entidad_id]]
+            if moot:
+                session.execute(delete(IndiceOutbox).where(IndiceOutbox.id.in_(moot)))
 
     def _penalise(self, row: IndiceOutbox, error: str) -> None:
         """One more failed attempt: wait longer before the next, or park the row once out of attempts."""
