@@ -1,0 +1,143 @@
+"""A restore is all or nothing: a failure after any step leaves the targets exactly as they were."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from agente_vendedor.core import backup as backups
+from agente_vendedor.core.config import Settings, normalize_database_url
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.core.test_backup import (
+    ACCENTED_CHROMA,
+    ACCENTED_EXPORTS,
+    _count_clientes,
+    _settings,
+    _table_count,
+    _tree,
+    _write_tree,
+)
+
+STEPS = [
+    "preparar:database",
+    "preparar:chroma",
+    "preparar:exports",
+    "verificar:database",
+    "verificar:chroma",
+    "verificar:exports",
+    "cambiar:database",
+    "cambiar:chroma",
+    "cambiar:exports",
+]
+
+
+class Fallo(RuntimeError):
+    """The injected failure."""
+
+
+def _databases_like(url: str) -> set[str]:
+    """Databases on the PostgreSQL server whose name starts like the target's (staged or set-aside copies)."""
+    engine = create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(text("SELECT datname FROM pg_database")).scalars().all()
+    finally:
+        engine.dispose()
+    prefix = str(make_url(url).database)[:40]
+    return {n for n in names if n.startswith(prefix)}
+
+
+def _leftovers(base: Path) -> list[str]:
+    """Staged or set-aside files and folders a restore could leave behind under `base`."""
+    return sorted(str(p) for p in base.rglob("*") if ".restaurando-" in p.name or ".anterior-" in p.name)
+
+
+@pytest.fixture
+def backup_folder(settings: Settings, tmp_path: Path) -> tuple[Path, int]:
+    """A backup of the test database (with a few clientes) plus a Chroma folder and an exports folder; its clientes."""
+    from sqlalchemy.orm import Session
+
+    from agente_vendedor.clientes.models import Cliente
+
+    engine = create_engine(normalize_database_url(settings.DATABASE_URL))
+    with Session(engine) as session:
+        for i in range(3):
+            session.add(Cliente(nombre=f"Cliente {i}", email=f"{uuid.uuid4().hex}@tienda.example.com"))
+        session.commit()
+    engine.dispose()
+    source = _settings(settings.DATABASE_URL, tmp_path / "origen")
+    _write_tree(source.CHROMA_PERSIST_DIRECTORY, ACCENTED_CHROMA)
+    _write_tree(source.EXPORT_DIRECTORY, ACCENTED_EXPORTS)
+    folder = backups.create_backup(settings=source, destination=tmp_path / "copias").folder
+    return folder, _count_clientes(settings.DATABASE_URL)
+
+
+def test_every_step_is_a_restore_step(
+    backup_folder: tuple[Path, int],
+    backend: str,
+    empty_database_factory: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder, clientes = backup_folder
+    seen: list[str] = []
+    monkeypatch.setattr(backups, "_paso", seen.append)
+    target = _settings(empty_database_factory(backend), tmp_path / "destino")
+    backups.restore_backup(settings=target, source=folder)
+    assert seen == STEPS
+    assert _count_clientes(target.DATABASE_URL) == clientes
+    assert _leftovers(tmp_path / "destino") == []
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_failure_at_any_step_leaves_the_targets_as_they_were(
+    step: str,
+    backup_folder: tuple[Path, int],
+    backend: str,
+    empty_database_factory: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder, clientes = backup_folder
+    target = _settings(empty_database_factory(backend), tmp_path / "destino")
+    target.EXPORT_DIRECTORY.mkdir(parents=True)  # an existing empty folder must come back as it was
+    before_databases = _databases_like(target.DATABASE_URL) if backend == "postgresql" else set()
+
+    def fail_at(name: str) -> None:
+        if name == step:
+            raise Fallo(name)
+
+    monkeypatch.setattr(backups, "_paso", fail_at)
+    with pytest.raises(Fallo):
+        backups.restore_backup(settings=target, source=folder)
+
+    assert _table_count(target.DATABASE_URL) == 0
+    assert not target.CHROMA_PERSIST_DIRECTORY.exists()
+    assert target.EXPORT_DIRECTORY.is_dir() and _tree(target.EXPORT_DIRECTORY) == {}
+    assert _leftovers(tmp_path / "destino") == []
+    if backend == "postgresql":
+        assert _databases_like(target.DATABASE_URL) == before_databases
+    else:
+        assert not Path(str(make_url(target.DATABASE_URL).database)).exists()
+
+    # Nothing was left half done: the same restore now goes through.
+    monkeypatch.undo()
+    restored = backups.restore_backup(settings=target, source=folder)
+    assert restored.restored == ["database", "chroma", "exports"]
+    assert _count_clientes(target.DATABASE_URL) == clientes
+    assert _tree(target.CHROMA_PERSIST_DIRECTORY) == ACCENTED_CHROMA
+    assert _tree(target.EXPORT_DIRECTORY) == ACCENTED_EXPORTS
+
+
+def test_with_a_chroma_server_the_backup_says_to_reindex(settings: Settings, tmp_path: Path) -> None:
+    source = _settings(settings.DATABASE_URL, tmp_path / "origen").model_copy(update={"CHROMA_HOST": "127.0.0.1"})
+    _write_tree(source.CHROMA_PERSIST_DIRECTORY, ACCENTED_CHROMA)  # a stale local folder is not the index
+    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    assert result.manifest.file("chroma") is None
+    (skipped,) = [s for s in result.manifest.skipped if s.component == "chroma"]
+    assert "agente-vendedor reindex" in skipped.reason
