@@ -493,9 +493,11 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
         if outside:
             checks["errores_fuera"] = outside[:20]
         by_phase: Counter[str] = Counter()
-        for t_error, _, _ in registro.errores:
+        detail: Counter[str] = Counter()
+        for t_error, op, what in registro.errores:
             phase = next((name for name, f in faults.items() if f["inicio"] <= t_error <= f["fin"]), "fuera")
             by_phase[phase] += 1
+            detail[f"{phase} / {op} / {what}"] += 1
 
         # ---- the backup taken under load restores into a new database, consistently ------------------------
         if checks["backup_ok"]:
@@ -537,6 +539,7 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
             claves_reintentadas=sum(1 for v in registro.claves.values() if v),
             respuestas_solo_lexicas=registro.busquedas_lexicas,
             errores_por_fase=dict(by_phase),
+            errores_detalle=dict(detail),
             errores_total=len(registro.errores),
             fallos=faults,
         )
@@ -620,7 +623,7 @@ def _write_results(path: Path, report: dict[str, Any]) -> None:
         f"{report.get('rechazados_sin_stock')} rechazados con 409 por falta de stock; "
         f"respuestas con `X-Busqueda-Modo: lexico`: {report.get('respuestas_solo_lexicas')}.",
         f"Errores (5xx o conexión cortada) por fase: {report.get('errores_por_fase')} "
-        f"(total {report.get('errores_total')}).",
+        f"(total {report.get('errores_total')}); detalle fase / operación / error: {report.get('errores_detalle')}.",
         f"Backup bajo carga: {report.get('backup_s')} s; exportación de ventas: {report.get('export_s')} s; "
         f"ventas en la copia restaurada: {report.get('ventas_en_copia')}; reindex de la copia: "
         f"{report.get('reindex_copia_s')} s. Convergencia del índice tras la carga: "
@@ -632,7 +635,17 @@ def _write_results(path: Path, report: dict[str, Any]) -> None:
     for name, value in report.get("checks", {}).items():
         if isinstance(value, bool):
             lines.append(f"| {name} | {'sí' if value else '**NO**'} |")
-    lines += ["", f"Resultado global: {'correcto' if report.get('ok') else '**FALLOS**'}.", ""]
+    lines += [
+        "",
+        f"Resultado global: {'correcto' if report.get('ok') else '**FALLOS**'}.",
+        "",
+        "Orden: `python bench/soak.py --duracion 300 --hilos 6 --resultados bench/RESULTS-fiabilidad.md`",
+        "(imprime el informe JSON completo; sale con 1 si falla alguna comprobación). Las ventanas de fallo van del",
+        "instante del fallo a 3-5 s después de recuperarse; un error fuera de ellas hace fallar la comprobación",
+        "`cero_5xx_fuera_de_ventanas`. La versión corta (30 s, mismos fallos y comprobaciones) corre en la suite:",
+        "`tests/test_soak.py`.",
+        "",
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -128,6 +128,10 @@ def test_search_answers_503_with_a_clear_message_on_a_model_mismatch(
     assert response.status_code == 503
     assert response.json()["code"] == "indice_incompatible"
     assert "reindex" in response.json()["detail"]
+    # Writes go on; their index work waits for the reindex without being blamed (no attempt counted, never parked).
+    assert client.post("/productos/", json=producto_data(nombre="Taladro de mano")).status_code == 201
+    with app.state.session_factory() as session:
+        assert [row.intentos for row in session.scalars(select(IndiceOutbox)).all()] == [0]
 
 
 def test_health_reports_collection_counts(client: TestClient, app: FastAPI) -> None:

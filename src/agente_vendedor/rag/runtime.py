@@ -26,7 +26,7 @@ from agente_vendedor.rag.embeddings import (
     create_embedder,
     provider_name,
 )
-from agente_vendedor.rag.index import COLLECTIONS, IndiceNoDisponible, VectorIndex, create_client
+from agente_vendedor.rag.index import COLLECTIONS, IndiceIncompatible, IndiceNoDisponible, VectorIndex, create_client
 from agente_vendedor.rag.models import IndiceOutbox, clientes_fts, productos_fts
 from agente_vendedor.rag.outbox import PENDING_FLAG
 
@@ -337,7 +337,12 @@ class Rag:
         return failed
 
     def _check_available(self, cause: Exception) -> None:
-        """Raise `IndiceNoDisponible` unless both the vector index and the embedder answer right now."""
+        """Raise `IndiceNoDisponible` unless both the vector index and the embedder answer right now.
+
+        A model mismatch is not a row's fault either: it is re-raised until `agente-vendedor reindex` rebuilds.
+        """
+        if isinstance(cause, IndiceIncompatible):
+            raise cause
         try:
             self.index.heartbeat()
             self.embedder.embed(["comprobación del servicio"])
