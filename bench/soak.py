@@ -22,6 +22,7 @@ import random
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,6 +136,7 @@ class Registro:
     lock: threading.Lock = field(default_factory=threading.Lock)
     peticiones: Counter[str] = field(default_factory=Counter)
     errores: list[tuple[float, str, str]] = field(default_factory=list)  # (t, op, status or exception)
+    duraciones: dict[str, list[float]] = field(default_factory=dict)  # op -> seconds of each answered request
     pedidos_201: dict[int, tuple[str, list[tuple[int, int]]]] = field(default_factory=dict)  # id -> key, lines
     claves: dict[str, set[int]] = field(default_factory=dict)  # idempotency key -> venta ids it returned
     chats_comprados: list[int] = field(default_factory=list)
@@ -168,11 +170,14 @@ class Carga:
         return time.monotonic() - self.t0
 
     def _call(self, http: httpx.Client, op: str, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
+        start = time.monotonic()
         try:
             response = http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             self.registro.error(self.now(), op, type(exc).__name__)
             return None
+        with self.registro.lock:
+            self.registro.duraciones.setdefault(op, []).append(time.monotonic() - start)
         if response.status_code >= 500:
             self.registro.error(self.now(), op, str(response.status_code))
         else:
@@ -181,7 +186,8 @@ class Carga:
 
     def _client(self, auth: bool = True) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token}"} if auth else {}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
+        # Generous: on a shared 2-core machine a request can be slow; one that hangs still shows up as a ReadTimeout.
+        return httpx.Client(base_url=self.base, headers=headers, timeout=120)
 
     def _running(self) -> bool:
         return not self.stop.is_set() and self.registro.total < MAX_PETICIONES
@@ -540,6 +546,15 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
             respuestas_solo_lexicas=registro.busquedas_lexicas,
             errores_por_fase=dict(by_phase),
             errores_detalle=dict(detail),
+            latencia_ms={
+                op: {
+                    "p50": round(statistics.median(d) * 1000),
+                    "p99": round(sorted(d)[int(len(d) * 0.99) - 1] * 1000),
+                    "max": round(max(d) * 1000),
+                }
+                for op, d in registro.duraciones.items()
+                if d
+            },
             errores_total=len(registro.errores),
             fallos=faults,
         )
@@ -604,11 +619,15 @@ def _write_results(path: Path, report: dict[str, Any]) -> None:
     ]
     if "kill_worker" in fallos:
         f = fallos["kill_worker"]
-        lines.append(f"| `kill -9` de un worker | {f['inicio']:.1f} | reemplazo vivo en {f['recuperacion_s']:.1f} s |")
+        lines.append(
+            f"| `kill -9` de un worker | {f['inicio']:.1f} | uvicorn lanzó el proceso de reemplazo "
+            f"{f['recuperacion_s']:.1f} s después |"
+        )
     if "redis_restart" in fallos:
         f = fallos["redis_restart"]
         lines.append(
-            f"| reinicio de Redis (vacío) | {f['inicio']:.1f} | Redis de vuelta en {f['recuperacion_s']:.1f} s |"
+            f"| reinicio de Redis (vacío) | {f['inicio']:.1f} | respondía de nuevo {f['recuperacion_s']:.1f} s "
+            "después de pararlo (3 s de parada deliberada) |"
         )
     if "chroma_stop_start" in fallos:
         f = fallos["chroma_stop_start"]
@@ -624,6 +643,7 @@ def _write_results(path: Path, report: dict[str, Any]) -> None:
         f"respuestas con `X-Busqueda-Modo: lexico`: {report.get('respuestas_solo_lexicas')}.",
         f"Errores (5xx o conexión cortada) por fase: {report.get('errores_por_fase')} "
         f"(total {report.get('errores_total')}); detalle fase / operación / error: {report.get('errores_detalle')}.",
+        f"Latencia por operación (ms, toda la carga, fallos incluidos): {report.get('latencia_ms')}.",
         f"Backup bajo carga: {report.get('backup_s')} s; exportación de ventas: {report.get('export_s')} s; "
         f"ventas en la copia restaurada: {report.get('ventas_en_copia')}; reindex de la copia: "
         f"{report.get('reindex_copia_s')} s. Convergencia del índice tras la carga: "

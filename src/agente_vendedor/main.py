@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"La base de datos está en la revisión {found!r} y el código espera {expected!r}: "
                 "ejecute `agente-vendedor migrate` (o `agente-vendedor serve`, que migra al arrancar)"
             )
+        # A worker (the first one, or uvicorn's replacement of a dead one) takes traffic only once the embedder is
+        # loaded: otherwise its first searches and writes wait for the model, seconds on a busy machine.
+        await anyio.to_thread.run_sync(rag.warm_up)
         if rag.pending():
             # Work a crash left between a commit and its index write: completed before serving.
             done = await anyio.to_thread.run_sync(rag.process_outbox_safely)

@@ -113,6 +113,15 @@ class Rag:
                 self._embedder = CachedEmbedder(create_embedder(self.settings))
             return self._embedder
 
+    def warm_up(self) -> None:
+        """Load the embedder now (the offline model takes seconds on a busy machine); never raises."""
+        try:
+            _ = self.embedder
+        except Exception:
+            logger.warning(
+                "No se pudo cargar el modelo de embeddings al arrancar; se reintentará al usarlo", exc_info=True
+            )
+
     @property
     def index(self) -> VectorIndex:
         """The vector index, opened on first use."""
