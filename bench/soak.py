@@ -137,6 +137,7 @@ class Registro:
     peticiones: Counter[str] = field(default_factory=Counter)
     errores: list[tuple[float, str, str]] = field(default_factory=list)  # (t, op, status or exception)
     duraciones: dict[str, list[float]] = field(default_factory=dict)  # op -> seconds of each answered request
+    lentas: list[tuple[float, float, str]] = field(default_factory=list)  # the slowest: (seconds, started at, op)
     pedidos_201: dict[int, tuple[str, list[tuple[int, int]]]] = field(default_factory=dict)  # id -> key, lines
     claves: dict[str, set[int]] = field(default_factory=dict)  # idempotency key -> venta ids it returned
     chats_comprados: list[int] = field(default_factory=list)
@@ -176,8 +177,11 @@ class Carga:
         except httpx.HTTPError as exc:
             self.registro.error(self.now(), op, type(exc).__name__)
             return None
+        took = time.monotonic() - start
         with self.registro.lock:
-            self.registro.duraciones.setdefault(op, []).append(time.monotonic() - start)
+            self.registro.duraciones.setdefault(op, []).append(took)
+            self.registro.lentas.append((round(took, 2), round(start - self.t0, 1), op))
+            self.registro.lentas = sorted(self.registro.lentas, reverse=True)[:8]
         if response.status_code >= 500:
             self.registro.error(self.now(), op, str(response.status_code))
         else:
@@ -546,6 +550,7 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
             respuestas_solo_lexicas=registro.busquedas_lexicas,
             errores_por_fase=dict(by_phase),
             errores_detalle=dict(detail),
+            mas_lentas=registro.lentas,
             latencia_ms={
                 op: {
                     "p50": round(statistics.median(d) * 1000),
@@ -644,6 +649,7 @@ def _write_results(path: Path, report: dict[str, Any]) -> None:
         f"Errores (5xx o conexión cortada) por fase: {report.get('errores_por_fase')} "
         f"(total {report.get('errores_total')}); detalle fase / operación / error: {report.get('errores_detalle')}.",
         f"Latencia por operación (ms, toda la carga, fallos incluidos): {report.get('latencia_ms')}.",
+        f"Las más lentas (segundos, instante de inicio, operación): {report.get('mas_lentas')}.",
         f"Backup bajo carga: {report.get('backup_s')} s; exportación de ventas: {report.get('export_s')} s; "
         f"ventas en la copia restaurada: {report.get('ventas_en_copia')}; reindex de la copia: "
         f"{report.get('reindex_copia_s')} s. Convergencia del índice tras la carga: "

@@ -52,9 +52,14 @@ def _databases_like(url: str) -> set[str]:
     return {n for n in names if n.startswith(prefix)}
 
 
-def _leftovers(base: Path) -> list[str]:
-    """Staged or set-aside files and folders a restore could leave behind under `base`."""
-    return sorted(str(p) for p in base.rglob("*") if ".restaurando-" in p.name or ".anterior-" in p.name)
+def _leftovers(base: Path, database_url: str | None = None) -> list[str]:
+    """Staged or set-aside files and folders a restore could leave under `base` (and beside a SQLite target)."""
+    places = [base]
+    if database_url is not None and make_url(database_url).get_backend_name() == "sqlite":
+        places.append(Path(str(make_url(database_url).database)).parent)
+    return sorted(
+        str(p) for place in places for p in place.rglob("*") if ".restaurando-" in p.name or ".anterior-" in p.name
+    )
 
 
 @pytest.fixture
@@ -91,7 +96,7 @@ def test_every_step_is_a_restore_step(
     backups.restore_backup(settings=target, source=folder)
     assert seen == STEPS
     assert _count_clientes(target.DATABASE_URL) == clientes
-    assert _leftovers(tmp_path / "destino") == []
+    assert _leftovers(tmp_path / "destino", target.DATABASE_URL) == []
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -119,7 +124,7 @@ def test_a_failure_at_any_step_leaves_the_targets_as_they_were(
     assert _table_count(target.DATABASE_URL) == 0
     assert not target.CHROMA_PERSIST_DIRECTORY.exists()
     assert target.EXPORT_DIRECTORY.is_dir() and _tree(target.EXPORT_DIRECTORY) == {}
-    assert _leftovers(tmp_path / "destino") == []
+    assert _leftovers(tmp_path / "destino", target.DATABASE_URL) == []
     if backend == "postgresql":
         assert _databases_like(target.DATABASE_URL) == before_databases
     else:
@@ -132,6 +137,41 @@ def test_a_failure_at_any_step_leaves_the_targets_as_they_were(
     assert _count_clientes(target.DATABASE_URL) == clientes
     assert _tree(target.CHROMA_PERSIST_DIRECTORY) == ACCENTED_CHROMA
     assert _tree(target.EXPORT_DIRECTORY) == ACCENTED_EXPORTS
+
+
+def test_a_failure_inside_a_step_leaves_nothing_staged(
+    backup_folder: tuple[Path, int],
+    backend: str,
+    empty_database_factory: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder, _ = backup_folder
+    target = _settings(empty_database_factory(backend), tmp_path / "destino")
+    before_databases = _databases_like(target.DATABASE_URL) if backend == "postgresql" else set()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise Fallo("a medias")
+
+    # The database load itself fails half way (pg_restore into the new database / the SQLite unpacking).
+    monkeypatch.setattr(backups, "_restore_postgres" if backend == "postgresql" else "_unpack_sqlite", broken)
+    with pytest.raises(Fallo):
+        backups.restore_backup(settings=target, source=folder)
+    assert _table_count(target.DATABASE_URL) == 0
+    assert _leftovers(tmp_path / "destino", target.DATABASE_URL) == []
+    if backend == "postgresql":
+        assert _databases_like(target.DATABASE_URL) == before_databases
+
+    # An archive fails while it is extracted.
+    monkeypatch.undo()
+    monkeypatch.setattr(backups.tarfile.TarFile, "extractall", broken)
+    with pytest.raises(Fallo):
+        backups.restore_backup(settings=target, source=folder)
+    assert _table_count(target.DATABASE_URL) == 0
+    assert not target.CHROMA_PERSIST_DIRECTORY.exists() and not target.EXPORT_DIRECTORY.exists()
+    assert _leftovers(tmp_path / "destino", target.DATABASE_URL) == []
+    if backend == "postgresql":
+        assert _databases_like(target.DATABASE_URL) == before_databases
 
 
 def test_with_a_chroma_server_the_backup_says_to_reindex(settings: Settings, tmp_path: Path) -> None:

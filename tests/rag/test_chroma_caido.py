@@ -35,6 +35,8 @@ def test_chroma_server_outage_degrades_to_lexical_and_the_index_catches_up(
         with TestClient(app, headers=admin_headers) as client:
             cafetera = client.post("/productos/", json=producto_data(nombre="Cafetera italiana de aluminio")).json()
             assert app.state.rag.index.count("productos") == 1
+            session = app.state.rag.index.client._server._session  # chromadb's own httpx client
+            assert session.timeout.read is not None and session.timeout.connect is not None  # never waits forever
 
             chroma_propio.stop()
             created = client.post("/productos/", json=producto_data(nombre="Desbrozadora de gasolina"))

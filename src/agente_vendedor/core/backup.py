@@ -411,7 +411,11 @@ class _StagedSqlite(_Staged):
         self.target = target
         self.staging = target.with_name(f"{target.name}.restaurando-{token}")
         self.aside = target.with_name(f"{target.name}.anterior-{token}")
-        _unpack_sqlite(packed, self.staging)
+        try:
+            _unpack_sqlite(packed, self.staging)
+        except BaseException:
+            self.discard()
+            raise
 
     def verify(self) -> None:
         with closing(sqlite3.connect(self.staging)) as connection:
@@ -466,7 +470,11 @@ class _StagedPostgres(_Staged):
             raise _connection_error(url, exc) from exc
         finally:
             admin.dispose()
-        _restore_postgres(dump, self.staging_url)
+        try:
+            _restore_postgres(dump, self.staging_url)
+        except BaseException:
+            _quietly(self.discard)
+            raise
 
     def verify(self) -> None:
         found = _postgres_revision(self.staging_url)
@@ -524,9 +532,13 @@ class _StagedFolder(_Staged):
         self.staging = folder.parent / f".{folder.name}.restaurando-{token}"
         self.aside = folder.parent / f".{folder.name}.anterior-{token}"
         self.staging.mkdir()
-        with tarfile.open(archive, "r:gz") as tar:
-            self.expected = sum(1 for m in tar.getmembers() if m.isfile())
-            tar.extractall(self.staging, filter="data")
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                self.expected = sum(1 for m in tar.getmembers() if m.isfile())
+                tar.extractall(self.staging, filter="data")
+        except BaseException:
+            self.discard()
+            raise
 
     def verify(self) -> None:
         found = sum(1 for p in self.staging.rglob("*") if p.is_file())
