@@ -646,8 +646,8 @@ def restore_backup(*, settings: Settings, source: Path) -> RestoreResult:
             item.verify()
             _paso(f"verificar:{item.component}")
         for item in staged:
+            switched.append(item)  # before switching: a switch that fails half way is undone too
             item.switch()
-            switched.append(item)
             _paso(f"cambiar:{item.component}")
     except BaseException:
         for item in reversed(switched):
