@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -82,6 +83,9 @@ class Rag:
     max_intentos = 8
     espera_base = 2.0
     espera_max = 300.0
+    # After the index or the embedder failed, requests leave it alone this long (search answers lexical-only, writes
+    # leave their index work to the periodic worker) instead of each waiting for the same timeout.
+    pausa_tras_caida = 10.0
 
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session], *, embedder: Any = None) -> None:
         self.settings = settings
@@ -93,6 +97,7 @@ class Rag:
         self._work_waiting = threading.Event()
         self._stop_worker = threading.Event()
         self._worker: threading.Thread | None = None
+        self._down_until = 0.0
 
     @property
     def model_name(self) -> str:
@@ -140,8 +145,16 @@ class Rag:
 
         event.listen(self.session_factory, "after_commit", self._after_commit)
 
+    def vectors_paused(self) -> bool:
+        """True for a short while after the index or the embedder failed: requests don't wait for them again."""
+        return time.monotonic() < self._down_until
+
+    def mark_down(self) -> None:
+        """Record that the index or the embedder just failed."""
+        self._down_until = time.monotonic() + self.pausa_tras_caida
+
     def _after_commit(self, session: Session) -> None:
-        if session.info.pop(PENDING_FLAG, False):
+        if session.info.pop(PENDING_FLAG, False) and not self.vectors_paused():
             self._process_unless_busy()
 
     def _process_unless_busy(self) -> None:
@@ -164,6 +177,7 @@ class Rag:
         try:
             self._process_locked()
         except IndiceNoDisponible as exc:
+            self.mark_down()
             logger.warning("Índice de búsqueda no disponible; los cambios esperan en el outbox: %s", exc)
         except Exception:
             logger.exception("No se pudo actualizar el índice de búsqueda; se reintentará")
@@ -173,6 +187,7 @@ class Rag:
         try:
             return self.process_outbox()
         except IndiceNoDisponible as exc:
+            self.mark_down()
             logger.warning("Índice de búsqueda no disponible; los cambios esperan en el outbox: %s", exc)
             return 0
         except Exception:
@@ -267,6 +282,8 @@ class Rag:
                         self._penalise(row, error)
                 session.commit()
                 done += len(ok)
+                if ok:
+                    self._down_until = 0.0  # the index and the embedder answer again
 
     def _drop_moot(self, session: Session, synced: Sequence[IndiceOutbox]) -> None:
         """Older rows of an entity that has just synced, waiting for a retry or parked, are moot: drop them.

@@ -162,11 +162,15 @@ def _vector_hits(
 
     The degradation is recorded on the session so the route can tell the caller (`solo_lexica`).
     """
+    if rag.vectors_paused():  # failed moments ago: don't make this request wait for it too
+        session.info[SOLO_LEXICA] = True
+        return []
     try:
         return rag.index.query(collection, rag.embedder.embed_query(query), n, where)
     except IndiceIncompatible:
         raise
     except Exception as exc:
+        rag.mark_down()
         session.info[SOLO_LEXICA] = True
         logger.warning(
             "Búsqueda vectorial en '%s' no disponible: se responde solo con la búsqueda léxica (%s: %s)",
