@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,23 +63,33 @@ def _leftovers(base: Path, database_url: str | None = None) -> list[str]:
 
 
 @pytest.fixture
-def backup_folder(settings: Settings, tmp_path: Path) -> tuple[Path, int]:
-    """A backup of the test database (with a few clientes) plus a Chroma folder and an exports folder; its clientes."""
+def backup_folder(settings: Settings, tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """A backup of the test database (with a few clientes) plus a Chroma folder and an exports folder; its clientes.
+
+    The clientes are deleted afterwards: the database is shared with the rest of the session.
+    """
+    from sqlalchemy import delete
     from sqlalchemy.orm import Session
 
     from agente_vendedor.clientes.models import Cliente
 
     engine = create_engine(normalize_database_url(settings.DATABASE_URL))
+    emails = [f"{uuid.uuid4().hex}@tienda.example.com" for _ in range(3)]
     with Session(engine) as session:
-        for i in range(3):
-            session.add(Cliente(nombre=f"Cliente {i}", email=f"{uuid.uuid4().hex}@tienda.example.com"))
+        for i, email in enumerate(emails):
+            session.add(Cliente(nombre=f"Cliente {i}", email=email))
         session.commit()
-    engine.dispose()
-    source = _settings(settings.DATABASE_URL, tmp_path / "origen")
-    _write_tree(source.CHROMA_PERSIST_DIRECTORY, ACCENTED_CHROMA)
-    _write_tree(source.EXPORT_DIRECTORY, ACCENTED_EXPORTS)
-    folder = backups.create_backup(settings=source, destination=tmp_path / "copias").folder
-    return folder, _count_clientes(settings.DATABASE_URL)
+    try:
+        source = _settings(settings.DATABASE_URL, tmp_path / "origen")
+        _write_tree(source.CHROMA_PERSIST_DIRECTORY, ACCENTED_CHROMA)
+        _write_tree(source.EXPORT_DIRECTORY, ACCENTED_EXPORTS)
+        folder = backups.create_backup(settings=source, destination=tmp_path / "copias").folder
+        yield folder, _count_clientes(settings.DATABASE_URL)
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(Cliente).where(Cliente.email.in_(emails)))
+            session.commit()
+        engine.dispose()
 
 
 def test_every_step_is_a_restore_step(
