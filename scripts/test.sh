@@ -37,7 +37,11 @@ if [ -z "${TEST_POSTGRES_URL:-}" ] && [ "${TEST_DATABASES:-sqlite,postgresql}" !
   pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL no está disponible en 127.0.0.1:5432" >&2; exit 1; }
 fi
 
-# Redis: the rate-limit tests count in the local Redis (db 15) to prove several workers share one count.
+# Redis: the rate-limit tests count in the local Redis (db 15) to prove several workers share one count; the
+# fault tests (tests/core/test_redis_caido.py, tests/test_soak.py) start and stop redis-server on ports of their own.
+if ! command -v redis-server >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null || true
+fi
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   if command -v redis-server >/dev/null 2>&1; then
     echo "Redis no responde: arrancándolo" >&2

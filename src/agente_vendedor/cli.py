@@ -376,6 +376,13 @@ def reindex(
     entidad: Annotated[
         str | None, typer.Argument(help="productos o clientes (por defecto, ambos)", show_default=False)
     ] = None,
+    reintentar: Annotated[
+        bool,
+        typer.Option(
+            "--reintentar",
+            help="No reconstruye: da otra oportunidad a los cambios aparcados tras fallar repetidamente (ver /health)",
+        ),
+    ] = False,
 ) -> None:
     """Reconstruye el índice de búsqueda (vectores y texto completo) desde la base de datos."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -386,11 +393,17 @@ def reindex(
     if entidad is not None and entidad not in targets:
         console.print(f"[red]Entidad desconocida {entidad!r}: use productos o clientes[/red]")
         raise typer.Exit(code=2)
+    if reintentar and entidad is not None:
+        console.print("[red]--reintentar trata todos los cambios aparcados: no indique una entidad[/red]")
+        raise typer.Exit(code=2)
     settings = get_settings()
     _migrate()
     engine = create_db_engine(settings.sqlalchemy_url)
     try:
         rag = Rag(settings, create_session_factory(engine))
+        if reintentar:
+            _retry_parked(rag)
+            return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
             for name, singular in targets.items():
@@ -432,6 +445,28 @@ def telegram_set_webhook(
         console.print(f"[red]Telegram rechazó el webhook: {descripcion}[/red]")
         raise typer.Exit(code=1)
     console.print(f"[green]Webhook de Telegram configurado[/green]: {url} ({descripcion})")
+
+
+def _retry_parked(rag: Any) -> None:
+    """`reindex --reintentar`: parked outbox rows get fresh attempts now; exit 1 if some fail again."""
+    from agente_vendedor.rag.index import IndiceNoDisponible
+
+    try:
+        result = rag.retry_parked()
+    except IndiceNoDisponible as exc:
+        console.print(f"[red]El índice de búsqueda no responde; los cambios siguen pendientes: {exc.message}[/red]")
+        raise typer.Exit(code=1) from exc
+    console.print(
+        f"Cambios fallidos o aparcados reactivados: {result.reactivadas}; procesados ahora: {result.procesadas}; "
+        f"vuelven a fallar: {result.fallidas}"
+    )
+    if result.fallidas:
+        console.print(
+            "[yellow]Algunos cambios siguen fallando: se reintentan con espera creciente y se aparcan de nuevo si no "
+            "se resuelven; el error de cada uno está en rag_outbox.ultimo_error.[/yellow]"
+        )
+        raise typer.Exit(code=1)
+    console.print("[green]Sin cambios pendientes de reintento.[/green]")
 
 
 if __name__ == "__main__":

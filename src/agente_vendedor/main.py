@@ -103,16 +103,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"La base de datos está en la revisión {found!r} y el código espera {expected!r}: "
                 "ejecute `agente-vendedor migrate` (o `agente-vendedor serve`, que migra al arrancar)"
             )
+        # A worker (the first one, or uvicorn's replacement of a dead one) takes traffic only once the embedder is
+        # loaded: otherwise its first searches and writes wait for the model, seconds on a busy machine.
+        await anyio.to_thread.run_sync(rag.warm_up)
         if rag.pending():
             # Work a crash left between a commit and its index write: completed before serving.
             done = await anyio.to_thread.run_sync(rag.process_outbox_safely)
             logger.info("Índice de búsqueda: %s cambios pendientes completados al arrancar", done)
+        rag.start_worker(settings.OUTBOX_INTERVAL_SECONDS)
         app.state.canales.start()
         try:
             yield
         finally:
             app.state.canales.stop()
-        engine.dispose()
+            rag.stop_worker()
+            engine.dispose()
 
     app = FastAPI(
         title="Agente Vendedor Inteligente",
@@ -149,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials="*" not in settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After"],
+        expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After", "X-Busqueda-Modo"],
     )
     if settings.WIDGET_ENABLED:
         app.add_middleware(canales.WidgetCORS, origins=settings.WIDGET_ORIGINS)

@@ -77,9 +77,13 @@ def test_index_failure_never_fails_the_write_and_is_retried(
         raise ConnectionError("chroma caído")
 
     monkeypatch.setattr(index, "upsert", down)
+    monkeypatch.setattr(index, "heartbeat", down)
     response = client.post("/productos/", json=producto_data(nombre="Desbrozadora de gasolina"))
     assert response.status_code == 201
     assert outbox_rows(app) == 1
+    with app.state.session_factory() as session:
+        row = session.scalars(select(IndiceOutbox)).one()
+        assert row.intentos == 0 and row.aparcada_en is None  # an outage is nobody's fault: no attempt counted
     # Lexical half still answers while the vectors lag.
     found = client.get("/productos/buscar", params={"q": "desbrozadora"}).json()
     assert found[0]["id"] == response.json()["id"]
@@ -124,6 +128,10 @@ def test_search_answers_503_with_a_clear_message_on_a_model_mismatch(
     assert response.status_code == 503
     assert response.json()["code"] == "indice_incompatible"
     assert "reindex" in response.json()["detail"]
+    # Writes go on; their index work waits for the reindex without being blamed (no attempt counted, never parked).
+    assert client.post("/productos/", json=producto_data(nombre="Taladro de mano")).status_code == 201
+    with app.state.session_factory() as session:
+        assert [row.intentos for row in session.scalars(select(IndiceOutbox)).all()] == [0]
 
 
 def test_health_reports_collection_counts(client: TestClient, app: FastAPI) -> None:

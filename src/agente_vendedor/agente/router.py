@@ -27,6 +27,7 @@ from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import Limit, Skip
 from agente_vendedor.core.routing import DbRoute
 from agente_vendedor.exportar.schemas import FechaUTC
+from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.dependencies import RagDep
 
 router = APIRouter(prefix="/rag", tags=["agente"], route_class=DbRoute)
@@ -40,14 +41,18 @@ RATE_LIMITED = error_responses(
 
 
 @router.post("/query", response_model=RAGResponse, responses=RATE_LIMITED, dependencies=[Depends(limitar_rag)])
-def consultar_agente(datos: RAGQueryRequest, session: SessionDep, rag: RagDep, llm: LlmDep) -> RAGResponse:
+def consultar_agente(
+    datos: RAGQueryRequest, session: SessionDep, rag: RagDep, llm: LlmDep, response: Response
+) -> RAGResponse:
     """Habla con el agente vendedor: busca en el catálogo real, arma el carrito, toma los datos y hace el pedido.
 
     Público (visitantes de la tienda). La memoria de cada `chat_id` es duradera. Si una persona del equipo
     atiende el chat, el mensaje se guarda y la respuesta llega con `respuesta: null` y
     `estado: "atendido_por_humano"`.
     """
-    return service.query(session=session, rag=rag, chat_id=datos.chat_id, texto=datos.query, llm=llm).respuesta
+    respuesta = service.query(session=session, rag=rag, chat_id=datos.chat_id, texto=datos.query, llm=llm).respuesta
+    rag_service.mark_response(session, response.headers)  # X-Busqueda-Modo: lexico while the vector index is down
+    return respuesta
 
 
 @staff_router.get("/chats", response_model=list[ConversacionResumen])

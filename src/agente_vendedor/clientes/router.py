@@ -41,11 +41,13 @@ def crear_cliente(datos: ClienteCreate, session: SessionDep) -> ClienteResponse:
 def buscar_clientes(
     session: SessionDep,
     rag: RagDep,
+    response: Response,
     q: Annotated[str, Query(min_length=1, max_length=100, description="Nombre, email, teléfono o dirección")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[ClienteBusqueda]:
     """Búsqueda por nombre, email o teléfono sin distinguir acentos ni mayúsculas; con erratas, búsqueda aproximada."""
     results = rag_service.search_clientes(session=session, rag=rag, q=q, limit=limit)
+    rag_service.mark_response(session, response.headers)
     return [
         ClienteBusqueda.model_validate({**ClienteResponse.model_validate(r.item).model_dump(), "score": r.score})
         for r in results

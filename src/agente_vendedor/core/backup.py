@@ -2,11 +2,18 @@
 
 A backup is a folder `<destino>/<UTC timestamp>/` holding one file per component and `manifest.json`
 (creation time, database kind, Alembic revision, and name/size/sha256 of every file). A restore verifies
-every checksum and that every target is empty before it writes anything.
+every checksum and that every target is empty before it writes anything, then is all or nothing: it stages
+every component beside its target (the database into a new file or a new PostgreSQL database, each folder
+into a hidden sibling), verifies the staged copies, and only then switches them in by renames; a failure at
+any step removes what was staged and renames back what was switched, leaving the targets as they were.
+
+With a Chroma server (CHROMA_HOST) the vectors live in the server, not in a local folder: the backup records
+that the index is rebuilt from the restored database with `agente-vendedor reindex`.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -15,7 +22,8 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +44,10 @@ POSTGRES_FILE = "database.pgdump"
 ARCHIVES = {"chroma": "chroma.tar.gz", "exports": "exports.tar.gz"}
 LABELS = {"database": "base de datos", "chroma": "carpeta de Chroma", "exports": "carpeta de exportaciones"}
 _CHUNK = 1024 * 1024
+CHROMA_SERVER_REASON = (
+    "el índice está en un servidor Chroma (CHROMA_HOST): tras restaurar, reconstrúyalo desde la base de datos "
+    "con `agente-vendedor reindex`"
+)
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -297,6 +309,9 @@ def create_backup(*, settings: Settings, destination: Path, now: datetime | None
             revision = _dump_postgres(url, database_file)
         files = [_describe("database", database_file)]
         skipped: list[Skipped] = []
+        if settings.CHROMA_HOST:
+            skipped.append(Skipped(component="chroma", reason=CHROMA_SERVER_REASON))
+            folders.pop("chroma")
         for component, folder in folders.items():
             archive = work / ARCHIVES[component]
             reason = _archive_folder(folder, archive)
@@ -356,26 +371,198 @@ def _check_archive(archive: Path, destination: Path) -> str | None:
     return None
 
 
-def _restore_sqlite(packed: Path, target: Path) -> None:
-    """Decompress next to the target, check integrity, then move into place only if the target is still empty."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(target.name + ".restaurando")
-    try:
-        with gzip.open(packed, "rb") as source, staging.open("wb") as plain:
-            shutil.copyfileobj(source, plain, _CHUNK)
-            plain.flush()
-            os.fsync(plain.fileno())
-        with closing(sqlite3.connect(staging)) as connection:
+def _paso(nombre: str) -> None:
+    """A step of a restore has just completed (fault-injection point for the all-or-nothing tests)."""
+
+
+def _unpack_sqlite(packed: Path, staging: Path) -> None:
+    with gzip.open(packed, "rb") as source, staging.open("wb") as plain:
+        shutil.copyfileobj(source, plain, _CHUNK)
+        plain.flush()
+        os.fsync(plain.fileno())
+
+
+class _Staged:
+    """One component copied beside its target: verify it, switch it in, undo the switch, or discard it."""
+
+    component: str
+
+    def verify(self) -> None:
+        """Raise BackupError unless the staged copy is usable."""
+
+    def switch(self) -> None:
+        """Put the staged copy in place of the (empty) target, keeping the target aside."""
+
+    def undo(self) -> None:
+        """Reverse `switch`."""
+
+    def discard(self) -> None:
+        """Remove the staged copy (restore failed)."""
+
+    def finish(self) -> None:
+        """Remove the empty target kept aside (restore succeeded)."""
+
+
+class _StagedSqlite(_Staged):
+    component = "database"
+
+    def __init__(self, packed: Path, target: Path, token: str) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target = target
+        self.staging = target.with_name(f"{target.name}.restaurando-{token}")
+        self.aside = target.with_name(f"{target.name}.anterior-{token}")
+        try:
+            _unpack_sqlite(packed, self.staging)
+        except BaseException:
+            self.discard()
+            raise
+
+    def verify(self) -> None:
+        with closing(sqlite3.connect(self.staging)) as connection:
             status = connection.execute("PRAGMA integrity_check").fetchone()[0]
         if status != "ok":
             raise BackupError(f"La base de datos de la copia no pasa la comprobación de integridad: {status}")
-        if target.exists() and target.stat().st_size > 0:
-            raise BackupError(f"{target} dejó de estar vacía durante la restauración; no se ha sobrescrito")
-        for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+
+    def switch(self) -> None:
+        if self.target.exists() and self.target.stat().st_size > 0:
+            raise BackupError(f"{self.target} dejó de estar vacía durante la restauración; no se ha sobrescrito")
+        for leftover in (Path(f"{self.target}-wal"), Path(f"{self.target}-shm")):
             leftover.unlink(missing_ok=True)
-        os.replace(staging, target)
-    finally:
-        staging.unlink(missing_ok=True)
+        if self.target.exists():
+            os.replace(self.target, self.aside)
+        os.replace(self.staging, self.target)
+
+    def undo(self) -> None:
+        if self.target.exists() and not self.staging.exists():
+            os.replace(self.target, self.staging)
+        if self.aside.exists():
+            os.replace(self.aside, self.target)
+
+    def discard(self) -> None:
+        self.staging.unlink(missing_ok=True)
+
+    def finish(self) -> None:
+        self.aside.unlink(missing_ok=True)
+
+
+def _postgres_admin(url: str) -> Engine:
+    """An AUTOCOMMIT engine on the server's maintenance database (CREATE/ALTER/DROP DATABASE)."""
+    maintenance = make_url(normalize_database_url(url)).set(database="postgres")
+    return create_engine(maintenance, isolation_level="AUTOCOMMIT")
+
+
+class _StagedPostgres(_Staged):
+    component = "database"
+
+    def __init__(self, dump: Path, url: str, token: str, revision: str | None) -> None:
+        parsed = make_url(normalize_database_url(url))
+        self.name = str(parsed.database)
+        self.staging = f"{self.name[:40]}_restaurando_{token}"
+        self.aside = f"{self.name[:40]}_anterior_{token}"
+        self.staging_url = parsed.set(database=self.staging).render_as_string(hide_password=False)
+        self.url = url
+        self.revision = revision
+        admin = _postgres_admin(url)
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{self.staging}"'))
+        except OperationalError as exc:
+            raise _connection_error(url, exc) from exc
+        finally:
+            admin.dispose()
+        try:
+            _restore_postgres(dump, self.staging_url)
+        except BaseException:
+            _quietly(self.discard)
+            raise
+
+    def verify(self) -> None:
+        found = _postgres_revision(self.staging_url)
+        if found != self.revision or not _postgres_table_count(self.staging_url):
+            raise BackupError(
+                f"La base restaurada no coincide con la copia (revisión {found!r}, se esperaba {self.revision!r})"
+            )
+
+    def _rename(self, old: str, new: str) -> None:
+        admin = _postgres_admin(self.url)
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'ALTER DATABASE "{old}" RENAME TO "{new}"'))
+        except Exception as exc:
+            raise BackupError(
+                f"No se pudo renombrar la base {old} a {new} (¿hay conexiones abiertas? pare el servicio): {exc}"
+            ) from exc
+        finally:
+            admin.dispose()
+
+    def switch(self) -> None:
+        if _postgres_table_count(self.url):
+            raise BackupError(f"La base {self.name} dejó de estar vacía durante la restauración; no se ha tocado")
+        self._rename(self.name, self.aside)
+        try:
+            self._rename(self.staging, self.name)
+        except BaseException:
+            self._rename(self.aside, self.name)
+            raise
+
+    def undo(self) -> None:
+        self._rename(self.name, self.staging)
+        self._rename(self.aside, self.name)
+
+    def _drop(self, name: str) -> None:
+        admin = _postgres_admin(self.url)
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
+    def discard(self) -> None:
+        self._drop(self.staging)
+
+    def finish(self) -> None:
+        self._drop(self.aside)
+
+
+class _StagedFolder(_Staged):
+    def __init__(self, component: str, archive: Path, folder: Path, token: str) -> None:
+        self.component = component
+        self.folder = folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = folder.parent / f".{folder.name}.restaurando-{token}"
+        self.aside = folder.parent / f".{folder.name}.anterior-{token}"
+        self.staging.mkdir()
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                self.expected = sum(1 for m in tar.getmembers() if m.isfile())
+                tar.extractall(self.staging, filter="data")
+        except BaseException:
+            self.discard()
+            raise
+
+    def verify(self) -> None:
+        found = sum(1 for p in self.staging.rglob("*") if p.is_file())
+        if found != self.expected:
+            raise BackupError(f"La {LABELS[self.component]} extraída tiene {found} archivos de {self.expected}")
+
+    def switch(self) -> None:
+        if not _is_empty_folder(self.folder):
+            raise BackupError(f"La {LABELS[self.component]} {self.folder} dejó de estar vacía; no se ha tocado")
+        if self.folder.exists():
+            self.folder.rename(self.aside)
+        self.staging.rename(self.folder)
+
+    def undo(self) -> None:
+        if self.folder.exists() and not self.staging.exists():
+            self.folder.rename(self.staging)
+        if self.aside.exists():
+            self.aside.rename(self.folder)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def finish(self) -> None:
+        shutil.rmtree(self.aside, ignore_errors=True)
 
 
 def _restore_postgres(dump: Path, url: str) -> None:
@@ -401,6 +588,14 @@ def _database_blocker(kind: DatabaseKind, url: str) -> str | None:
     return None
 
 
+def _quietly(action: Callable[[], None]) -> None:
+    """Best-effort clean-up while a failure is already on its way up."""
+    try:
+        action()
+    except Exception:  # noqa: BLE001 - the original error is the one to report
+        pass
+
+
 def restore_backup(*, settings: Settings, source: Path) -> RestoreResult:
     """Restore a verified backup into empty targets only; every check runs before anything is written."""
     manifest = verify_backup(source)
@@ -411,6 +606,8 @@ def restore_backup(*, settings: Settings, source: Path) -> RestoreResult:
             f"La copia es de una base {manifest.database} y DATABASE_URL apunta a {kind}; no se ha restaurado nada"
         )
     folders = {"chroma": settings.CHROMA_PERSIST_DIRECTORY, "exports": settings.EXPORT_DIRECTORY}
+    if settings.CHROMA_HOST:
+        folders.pop("chroma")  # the server's index is rebuilt with `reindex`, never written from a local archive
     blockers = []
     if reason := _database_blocker(kind, url):
         blockers.append(reason)
@@ -427,19 +624,40 @@ def restore_backup(*, settings: Settings, source: Path) -> RestoreResult:
 
     database_entry = manifest.file("database")
     assert database_entry is not None  # verify_backup guarantees it
+    token = uuid.uuid4().hex[:8]
+    stagers: list[Callable[[], _Staged]] = []
     if kind == "sqlite":
-        _restore_sqlite(source / database_entry.name, sqlite_path(url))
+        stagers.append(lambda: _StagedSqlite(source / database_entry.name, sqlite_path(url), token))
     else:
-        _restore_postgres(source / database_entry.name, url)
-    restored = ["database"]
+        stagers.append(lambda: _StagedPostgres(source / database_entry.name, url, token, manifest.schema_revision))
     for component, folder in folders.items():
         entry = manifest.file(component)
-        if entry is None:
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(source / entry.name, "r:gz") as tar:
-            tar.extractall(folder, filter="data")
-        restored.append(component)
+        if entry is not None:
+            archive = source / entry.name
+            stagers.append(functools.partial(_StagedFolder, component, archive, folder, token))
+
+    staged: list[_Staged] = []
+    switched: list[_Staged] = []
+    try:
+        for stage in stagers:
+            staged.append(stage())
+            _paso(f"preparar:{staged[-1].component}")
+        for item in staged:
+            item.verify()
+            _paso(f"verificar:{item.component}")
+        for item in staged:
+            switched.append(item)  # before switching: a switch that fails half way is undone too
+            item.switch()
+            _paso(f"cambiar:{item.component}")
+    except BaseException:
+        for item in reversed(switched):
+            _quietly(item.undo)
+        for item in staged:
+            _quietly(item.discard)
+        raise
+    for item in staged:
+        _quietly(item.finish)
+    restored = [item.component for item in staged]
 
     revision = _revision(create_engine(url))
     return RestoreResult(restored=restored, schema_revision=revision, head_revision=migrate.head_revision(url))

@@ -2,16 +2,29 @@
 
 Invalidation bumps a namespace's version; keys embed the version, so every old entry is skipped at once,
 in every worker that shares the store.
+
+Redis down (policy): the cache is bypassed (every read goes to the database; a per-process copy would serve
+other workers' stale data), a warning is logged once per outage and Redis is tried again every few seconds.
+A bump that could not reach Redis is replayed before the next operation that does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import logging
 import threading
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 import redis
+
+logger = logging.getLogger("agente_vendedor.cache")
+T = TypeVar("T")
+REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_RETRY_SECONDS = 3.0
+_unique = itertools.count(1)
 
 
 class Cache(Protocol):
@@ -71,29 +84,81 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Cache shared by every worker through Redis."""
+    """Cache shared by every worker through Redis; while Redis is unreachable it caches nothing and never raises.
+
+    A version is a fresh nanosecond stamp rather than a counter: after Redis restarts empty, a counter would start
+    again at 0 and reach numbers whose keys an in-flight request could have written before the restart.
+    """
 
     def __init__(self, url: str, prefix: str = "agente-vendedor:cache") -> None:
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
         self._prefix = prefix
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._down = False
+        self._pending_bumps: set[str] = set()
+
+    def _call(self, action: Callable[[], T], fallback: T) -> T:
+        """Run a Redis command; on failure log (once per outage), skip Redis for a few seconds, return `fallback`."""
+        if time.monotonic() < self._down_until:
+            return fallback
+        try:
+            self._replay_bumps()
+            result = action()
+        except redis.RedisError as exc:
+            with self._lock:
+                self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
+                if not self._down:
+                    self._down = True
+                    logger.warning("Redis no responde: la caché se omite (lecturas a la base de datos): %s", exc)
+            return fallback
+        if self._down:
+            with self._lock:
+                self._down = False
+            logger.warning("Redis vuelve a responder: caché compartida reactivada")
+        return result
+
+    def _replay_bumps(self) -> None:
+        with self._lock:
+            pending = sorted(self._pending_bumps)
+        for namespace in pending:
+            self._redis.set(self._version_key(namespace), time.time_ns())
+            with self._lock:
+                self._pending_bumps.discard(namespace)
+
+    def _version_key(self, namespace: str) -> str:
+        return f"{self._prefix}:{namespace}:version"
 
     def get(self, key: str) -> bytes | None:
-        """The stored value, or None when absent or expired."""
-        value = self._redis.get(f"{self._prefix}:{key}")
+        """The stored value, or None when absent, expired or Redis is unreachable."""
+        value = self._call(lambda: self._redis.get(f"{self._prefix}:{key}"), None)
         return value if isinstance(value, bytes) else None
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
-        """Store a value for `ttl` seconds."""
-        self._redis.set(f"{self._prefix}:{key}", value, ex=ttl)
+        """Store a value for `ttl` seconds (dropped while Redis is unreachable)."""
+        self._call(lambda: self._redis.set(f"{self._prefix}:{key}", value, ex=ttl), None)
 
     def version(self, namespace: str) -> int:
-        """The namespace's current version."""
-        value = self._redis.get(f"{self._prefix}:{namespace}:version")
-        return int(value) if isinstance(value, bytes) else 0
+        """The namespace's current version (created on first use); a never-repeated one while Redis is unreachable."""
+
+        def read() -> int:
+            key = self._version_key(namespace)
+            value = self._redis.get(key)
+            if value is None:
+                self._redis.set(key, time.time_ns(), nx=True)
+                value = self._redis.get(key)
+            return int(value) if isinstance(value, bytes) else 0
+
+        # A negative, per-call version: no key built with it can be found, so an outage never serves an old entry.
+        return self._call(read, -next(_unique))
 
     def bump(self, namespace: str) -> None:
-        """Invalidate every entry of the namespace (old keys expire on their own)."""
-        self._redis.incr(f"{self._prefix}:{namespace}:version")
+        """Invalidate every entry of the namespace (old keys expire on their own); replayed later if Redis is down."""
+        with self._lock:
+            self._pending_bumps.add(namespace)
+        self._call(lambda: None, None)  # replays the pending bump now, or on the next call that reaches Redis
 
 
 def create_cache(redis_url: str | None, *, namespace: str = "") -> Cache:

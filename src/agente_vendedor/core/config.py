@@ -31,6 +31,8 @@ class Settings(CanalesConfig):
     EMBEDDING_DIMENSION: int | None = Field(default=None, ge=1, le=16_384)
     CHROMA_HOST: str | None = None
     CHROMA_PORT: int = Field(default=8000, ge=1, le=65_535)
+    # How often each worker retries index work that failed or waited for Chroma to come back (0: only after commits).
+    OUTBOX_INTERVAL_SECONDS: float = Field(default=5.0, ge=0, le=3600)
 
     OPENAI_API_KEY: str | None = None
     OPENAI_ORG_ID: str | None = None

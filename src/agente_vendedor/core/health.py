@@ -73,16 +73,20 @@ def check_disk_space(folders: list[Path], min_free_mb: int) -> Check:
 def check_chromadb(rag: Any) -> Check:
     """The vector index answers and matches the configured model; the counts show whether it lags the database.
 
-    A lagging index only degrades ranking (results are always read from the database), so it is reported in the
-    detail rather than failing the check and taking the service out of rotation.
+    A lagging index, or rows parked after failing repeatedly, only degrade ranking (results are always read from
+    the database), so they are reported in the detail rather than failing the check and taking the service out of
+    rotation. An unreachable index fails the check (503) while search answers from the full-text half.
     """
 
     def run() -> str:
         status = rag.status()
         pending = rag.pending()
+        parked = rag.parked()
         report = ", ".join(f"{name}: {vectors}/{rows}" for name, (vectors, rows) in status.items())
-        report = f"{report} (vectores/filas); pendientes: {pending}"
-        if pending == 0 and any(vectors != rows for vectors, rows in status.values()):
+        report = f"{report} (vectores/filas); pendientes: {pending}; aparcados: {parked}"
+        if parked:
+            report += " (fallaron repetidamente: ejecute `agente-vendedor reindex --reintentar`)"
+        elif pending == 0 and any(vectors != rows for vectors, rows in status.values()):
             report += "; desfasado respecto a la base de datos: ejecute `agente-vendedor reindex`"
         return report
 

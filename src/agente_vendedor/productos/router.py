@@ -93,6 +93,7 @@ def listar_categorias(session: SessionDep) -> list[CategoriaResumen]:
 def buscar_productos(
     session: SessionDep,
     rag: RagDep,
+    response: Response,
     q: Annotated[str, Query(min_length=1, max_length=200, description="Lo que busca el cliente, como lo escribiría")],
     categoria: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     precio_max: Annotated[
@@ -101,10 +102,15 @@ def buscar_productos(
     en_stock: Annotated[bool | None, Query(description="true: solo con stock; false: solo agotados")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[ProductoBusqueda]:
-    """Búsqueda híbrida (texto completo + semántica): tolera acentos, erratas, plurales y sinónimos regionales."""
+    """Búsqueda híbrida (texto completo + semántica): tolera acentos, erratas, plurales y sinónimos regionales.
+
+    Si el índice semántico no responde, contesta solo la búsqueda de texto completo y lo indica con la cabecera
+    `X-Busqueda-Modo: lexico`.
+    """
     results = rag_service.search_productos(
         session=session, rag=rag, q=q, categoria=categoria, precio_max=precio_max, en_stock=en_stock, limit=limit
     )
+    rag_service.mark_response(session, response.headers)
     return [
         ProductoBusqueda.model_validate({**ProductoResponse.model_validate(r.item).model_dump(), "score": r.score})
         for r in results

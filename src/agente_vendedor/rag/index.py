@@ -15,6 +15,8 @@ from agente_vendedor.core.errors import AppError
 COLLECTIONS = ("productos", "clientes")
 T = TypeVar("T")
 UPSERT_BATCH = 1000
+CHROMA_CONNECT_TIMEOUT_SECONDS = 3.0
+CHROMA_HTTP_TIMEOUT_SECONDS = 30.0  # an upsert of UPSERT_BATCH vectors on a busy server stays well below it
 
 
 class IndiceIncompatible(AppError):
@@ -47,9 +49,25 @@ def create_client(settings: Settings) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.CHROMA_HOST:
-        return chromadb.HttpClient(host=settings.CHROMA_HOST, port=settings.CHROMA_PORT, settings=chroma_settings)
+        client = chromadb.HttpClient(host=settings.CHROMA_HOST, port=settings.CHROMA_PORT, settings=chroma_settings)
+        _bound_http_timeout(client)
+        return client
     settings.CHROMA_PERSIST_DIRECTORY.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.CHROMA_PERSIST_DIRECTORY), settings=chroma_settings)
+
+
+def _bound_http_timeout(client: Any) -> None:
+    """chromadb's HTTP client waits forever by default; bound it so a stalled server never hangs a request.
+
+    A server that is stopping or starting can accept a connection and not answer: without a timeout the write whose
+    commit triggered the index update (or the search) would wait for it indefinitely. The session is chromadb's own
+    `httpx.Client`, shared by every client of the same host and port.
+    """
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(CHROMA_HTTP_TIMEOUT_SECONDS, connect=CHROMA_CONNECT_TIMEOUT_SECONDS)
 
 
 class VectorIndex:
@@ -139,6 +157,10 @@ class VectorIndex:
             VectorHit(id=int(i), similarity=1.0 - float(d), huella=str((m or {}).get("huella", "")))
             for i, d, m in zip(ids, distances, metadatas, strict=True)
         ]
+
+    def heartbeat(self) -> None:
+        """Raise unless the Chroma client (embedded or server) answers."""
+        self.client.heartbeat()
 
     def count(self, nombre: str) -> int:
         """How many vectors the collection holds."""

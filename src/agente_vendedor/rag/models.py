@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agente_vendedor.core.db import Base, UTCDateTime, utcnow
@@ -20,8 +20,17 @@ class IndiceOutbox(Base):
     entidad_id: Mapped[int] = mapped_column(Integer, nullable=False)
     operacion: Mapped[str] = mapped_column(String(10), nullable=False)
     fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # A row whose entity keeps failing is retried with backoff, then parked with its error so it never
+    # blocks the rows behind it (`agente-vendedor reindex --reintentar` gives parked rows another chance).
+    intentos: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    siguiente_intento: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ultimo_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    aparcada_en: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    __table_args__ = (Index("idx_rag_outbox_entidad", "entidad", "entidad_id"),)
+    __table_args__ = (
+        Index("idx_rag_outbox_entidad", "entidad", "entidad_id"),
+        Index("idx_rag_outbox_aparcada", "aparcada_en"),
+    )
 
 
 # Full-text copies of the searchable text (accent-folded). On SQLite they are FTS5 virtual tables with the

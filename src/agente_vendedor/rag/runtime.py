@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core.config import Settings
+from agente_vendedor.core.db import utcnow
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag import text as rag_text
@@ -23,7 +27,7 @@ from agente_vendedor.rag.embeddings import (
     create_embedder,
     provider_name,
 )
-from agente_vendedor.rag.index import COLLECTIONS, VectorIndex, create_client
+from agente_vendedor.rag.index import COLLECTIONS, IndiceIncompatible, IndiceNoDisponible, VectorIndex, create_client
 from agente_vendedor.rag.models import IndiceOutbox, clientes_fts, productos_fts
 from agente_vendedor.rag.outbox import PENDING_FLAG
 
@@ -32,6 +36,16 @@ logger = logging.getLogger("agente_vendedor.rag")
 ENTIDADES = {"producto": "productos", "cliente": "clientes"}
 REINDEX_CHUNK = 500
 Progress = Callable[[int], None]
+Clave = tuple[str, int]  # (entidad, entidad_id)
+
+
+@dataclass(frozen=True)
+class Reintento:
+    """What `reindex --reintentar` did: parked rows given another chance, rows done, reactivated rows failing again."""
+
+    reactivadas: int
+    procesadas: int
+    fallidas: int
 
 
 def producto_metadata(producto: Producto, huella: str) -> dict[str, str | int | float | bool]:
@@ -64,6 +78,15 @@ def cliente_doc(cliente: Cliente) -> str:
 class Rag:
     """Created once per app; the embedder and Chroma client are opened on first use so start-up stays fast."""
 
+    # A row whose entity fails on its own (the index and the embedder answer) waits 2, 4, 8... s (at most 5 min)
+    # between attempts and is parked after the 8th failure, about 8 minutes after the first.
+    max_intentos = 8
+    espera_base = 2.0
+    espera_max = 300.0
+    # After the index or the embedder failed, requests leave it alone this long (search answers lexical-only, writes
+    # leave their index work to the periodic worker) instead of each waiting for the same timeout.
+    pausa_tras_caida = 10.0
+
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session], *, embedder: Any = None) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -72,6 +95,9 @@ class Rag:
         self._init_lock = threading.Lock()
         self._process_lock = threading.Lock()
         self._work_waiting = threading.Event()
+        self._stop_worker = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._down_until = 0.0
 
     @property
     def model_name(self) -> str:
@@ -92,6 +118,15 @@ class Rag:
                 self._embedder = CachedEmbedder(create_embedder(self.settings))
             return self._embedder
 
+    def warm_up(self) -> None:
+        """Load the embedder now (the offline model takes seconds on a busy machine); never raises."""
+        try:
+            _ = self.embedder
+        except Exception:
+            logger.warning(
+                "No se pudo cargar el modelo de embeddings al arrancar; se reintentará al usarlo", exc_info=True
+            )
+
     @property
     def index(self) -> VectorIndex:
         """The vector index, opened on first use."""
@@ -110,8 +145,16 @@ class Rag:
 
         event.listen(self.session_factory, "after_commit", self._after_commit)
 
+    def vectors_paused(self) -> bool:
+        """True for a short while after the index or the embedder failed: requests don't wait for them again."""
+        return time.monotonic() < self._down_until
+
+    def mark_down(self) -> None:
+        """Record that the index or the embedder just failed."""
+        self._down_until = time.monotonic() + self.pausa_tras_caida
+
     def _after_commit(self, session: Session) -> None:
-        if session.info.pop(PENDING_FLAG, False):
+        if session.info.pop(PENDING_FLAG, False) and not self.vectors_paused():
             self._process_unless_busy()
 
     def _process_unless_busy(self) -> None:
@@ -133,6 +176,9 @@ class Rag:
     def _process_safely_locked(self) -> None:
         try:
             self._process_locked()
+        except IndiceNoDisponible as exc:
+            self.mark_down()
+            logger.warning("Índice de búsqueda no disponible; los cambios esperan en el outbox: %s", exc)
         except Exception:
             logger.exception("No se pudo actualizar el índice de búsqueda; se reintentará")
 
@@ -140,36 +186,194 @@ class Rag:
         """Process pending work; a failure is logged and the rows stay for the next attempt."""
         try:
             return self.process_outbox()
+        except IndiceNoDisponible as exc:
+            self.mark_down()
+            logger.warning("Índice de búsqueda no disponible; los cambios esperan en el outbox: %s", exc)
+            return 0
         except Exception:
             logger.exception("No se pudo actualizar el índice de búsqueda; se reintentará")
             return 0
 
+    def start_worker(self, interval: float) -> None:
+        """Process due rows every `interval` seconds: retries after a backoff, and the backlog of an index outage."""
+        if self._worker is not None or interval <= 0:
+            return
+        self._stop_worker.clear()
+
+        def run() -> None:
+            while not self._stop_worker.wait(interval):
+                try:
+                    if self._due():
+                        self._process_unless_busy()
+                except Exception:  # the database may be briefly unreachable: try again next tick
+                    logger.warning("No se pudo consultar el outbox del índice", exc_info=True)
+
+        self._worker = threading.Thread(target=run, name="rag-outbox", daemon=True)
+        self._worker.start()
+
+    def stop_worker(self) -> None:
+        """Stop the periodic processor (app shutdown)."""
+        self._stop_worker.set()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+            self._worker = None
+
     def pending(self) -> int:
-        """Rows waiting in the outbox."""
+        """Rows waiting in the outbox (parked ones excluded)."""
         with self.session_factory() as session:
-            return int(session.scalar(select(func.count()).select_from(IndiceOutbox)) or 0)
+            query = select(func.count()).select_from(IndiceOutbox).where(IndiceOutbox.aparcada_en.is_(None))
+            return int(session.scalar(query) or 0)
+
+    def parked(self) -> int:
+        """Rows that failed too many times and wait for `reindex --reintentar`."""
+        with self.session_factory() as session:
+            query = select(func.count()).select_from(IndiceOutbox).where(IndiceOutbox.aparcada_en.is_not(None))
+            return int(session.scalar(query) or 0)
+
+    def _due(self) -> bool:
+        with self.session_factory() as session:
+            return session.scalar(select(IndiceOutbox.id).where(*_due_now()).limit(1)) is not None
 
     def process_outbox(self, batch: int = 500) -> int:
         """Bring the vectors of every queued entity in line with its current row; returns the rows done."""
         with self._process_lock:
             return self._process_locked(batch)
 
+    def retry_parked(self) -> Reintento:
+        """Give every parked row (and any waiting out a backoff) a fresh set of attempts and process the outbox now."""
+        with self.session_factory() as session:
+            failed = or_(IndiceOutbox.aparcada_en.is_not(None), IndiceOutbox.intentos > 0)
+            ids = list(session.scalars(select(IndiceOutbox.id).where(failed)).all())
+            if ids:
+                session.execute(
+                    update(IndiceOutbox)
+                    .where(IndiceOutbox.id.in_(ids))
+                    .values(aparcada_en=None, intentos=0, siguiente_intento=None)
+                )
+                session.commit()
+        procesadas = self.process_outbox()
+        with self.session_factory() as session:
+            fallidas = session.scalar(select(func.count()).select_from(IndiceOutbox).where(IndiceOutbox.id.in_(ids)))
+        return Reintento(reactivadas=len(ids), procesadas=procesadas, fallidas=int(fallidas or 0))
+
     def _process_locked(self, batch: int = 500) -> int:
         done = 0
         while True:
             with self.session_factory() as session:
                 # Several API workers on PostgreSQL: each takes rows the others are not processing.
-                pending = select(IndiceOutbox).order_by(IndiceOutbox.id).limit(batch).with_for_update(skip_locked=True)
+                pending = (
+                    select(IndiceOutbox)
+                    .where(*_due_now())
+                    .order_by(IndiceOutbox.id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
                 rows = session.scalars(pending).all()
                 if not rows:
                     return done
-                for entidad in ENTIDADES:
-                    ids = sorted({r.entidad_id for r in rows if r.entidad == entidad})
-                    if ids:
-                        self._sync(session, entidad, ids)
-                session.execute(delete(IndiceOutbox).where(IndiceOutbox.id.in_([r.id for r in rows])))
+                failed = self._sync_rows(session, rows)
+                ok = [r for r in rows if (r.entidad, r.entidad_id) not in failed]
+                if ok:
+                    session.execute(delete(IndiceOutbox).where(IndiceOutbox.id.in_([r.id for r in ok])))
+                    self._drop_moot(session, ok)
+                for row in rows:
+                    error = failed.get((row.entidad, row.entidad_id))
+                    if error is not None:
+                        self._penalise(row, error)
                 session.commit()
-                done += len(rows)
+                done += len(ok)
+                if ok:
+                    self._down_until = 0.0  # the index and the embedder answer again
+
+    def _drop_moot(self, session: Session, synced: Sequence[IndiceOutbox]) -> None:
+        """Older rows of an entity that has just synced, waiting for a retry or parked, are moot: drop them.
+
+        Only rows that already failed at least once qualify (their change was committed before this batch read the
+        entity); rows another worker holds are skipped.
+        """
+        for entidad in ENTIDADES:
+            newest: dict[int, int] = {}
+            for r in synced:
+                if r.entidad == entidad:
+                    newest[r.entidad_id] = max(newest.get(r.entidad_id, 0), r.id)
+            if not newest:
+                continue
+            candidates = session.scalars(
+                select(IndiceOutbox)
+                .where(
+                    IndiceOutbox.entidad == entidad,
+                    IndiceOutbox.entidad_id.in_(sorted(newest)),
+                    IndiceOutbox.intentos > 0,
+                )
+                .with_for_update(skip_locked=True)
+            ).all()
+            moot = [c.id for c in candidates if c.id < newest[c.entidad_id]]
+            if moot:
+                session.execute(delete(IndiceOutbox).where(IndiceOutbox.id.in_(moot)))
+
+    def _penalise(self, row: IndiceOutbox, error: str) -> None:
+        """One more failed attempt: wait longer before the next, or park the row once out of attempts."""
+        now = utcnow()
+        row.intentos += 1
+        row.ultimo_error = error[:1000]
+        if row.intentos >= self.max_intentos:
+            row.aparcada_en = now
+            row.siguiente_intento = None
+            logger.error(
+                "Cambio del índice aparcado tras %s intentos (%s %s): %s",
+                row.intentos,
+                row.entidad,
+                row.entidad_id,
+                row.ultimo_error,
+            )
+        else:
+            wait = min(self.espera_max, self.espera_base * 2 ** (row.intentos - 1))
+            row.siguiente_intento = now + timedelta(seconds=wait)
+            logger.warning(
+                "Cambio del índice fallido (%s %s, intento %s); se reintenta en %.0f s: %s",
+                row.entidad,
+                row.entidad_id,
+                row.intentos,
+                wait,
+                row.ultimo_error,
+            )
+
+    def _sync_rows(self, session: Session, rows: Sequence[IndiceOutbox]) -> dict[Clave, str]:
+        """Sync the batch; when it fails, sync entity by entity and return the ones that fail on their own.
+
+        If the index or the embedder itself is unreachable no entity is to blame: `IndiceNoDisponible` is raised and
+        every row stays as it was (no attempt counted), to be processed once the service is back.
+        """
+        failed: dict[Clave, str] = {}
+        for entidad in ENTIDADES:
+            ids = sorted({r.entidad_id for r in rows if r.entidad == entidad})
+            if not ids:
+                continue
+            try:
+                self._sync(session, entidad, ids)
+                continue
+            except Exception as exc:
+                self._check_available(exc)
+            for entidad_id in ids:
+                try:
+                    self._sync(session, entidad, [entidad_id])
+                except Exception as exc:
+                    self._check_available(exc)
+                    failed[(entidad, entidad_id)] = f"{type(exc).__name__}: {exc}"
+        return failed
+
+    def _check_available(self, cause: Exception) -> None:
+        """Raise `IndiceNoDisponible` unless both the vector index and the embedder answer right now.
+
+        A model mismatch is not a row's fault either: it is re-raised until `agente-vendedor reindex` rebuilds.
+        """
+        if isinstance(cause, IndiceIncompatible):
+            raise cause
+        try:
+            self.index.heartbeat()
+            self.embedder.embed(["comprobación del servicio"])
+        except Exception as exc:
+            raise IndiceNoDisponible(f"{type(exc).__name__}: {exc}"[:300]) from cause
 
     def _sync(self, session: Session, entidad: str, ids: Sequence[int]) -> None:
         """The database is the source of truth: upsert what exists, delete what does not."""
@@ -250,6 +454,14 @@ class Rag:
             for entidad, name in ENTIDADES.items()
             if name in COLLECTIONS
         }
+
+
+def _due_now() -> list[Any]:
+    """Outbox rows to process now: not parked, and past their backoff."""
+    return [
+        IndiceOutbox.aparcada_en.is_(None),
+        or_(IndiceOutbox.siguiente_intento.is_(None), IndiceOutbox.siguiente_intento <= utcnow()),
+    ]
 
 
 def _indexable(row: Producto | Cliente) -> bool:

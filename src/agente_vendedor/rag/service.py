@@ -35,6 +35,8 @@ COBERTURA_DEBIL = 0.6
 CORTE_SIMILITUD = 0.06
 MIN_SIMILARITY_SOLO_VECTOR = 0.30
 Modo = Literal["hibrido", "lexico", "vectorial"]
+SOLO_LEXICA = "busqueda_solo_lexica"  # session.info flag: a search of this request lost its vector half
+HEADER_SOLO_LEXICA = "X-Busqueda-Modo"
 
 
 @dataclass(frozen=True)
@@ -160,17 +162,41 @@ def _fresh(hits: Sequence[VectorHit], rows: dict[int, Any], document: Any, min_s
     ]
 
 
-def _vector_hits(rag: Rag, collection: str, query: str, n: int, where: dict[str, Any] | None) -> list[VectorHit]:
-    """Nearest vectors; a model mismatch is reported, any other index failure degrades to lexical-only search."""
+def _vector_hits(
+    session: Session, rag: Rag, collection: str, query: str, n: int, where: dict[str, Any] | None
+) -> list[VectorHit]:
+    """Nearest vectors; a model mismatch is reported, any other index failure degrades to lexical-only search.
+
+    The degradation is recorded on the session so the route can tell the caller (`solo_lexica`).
+    """
+    if rag.vectors_paused():  # failed moments ago: don't make this request wait for it too
+        session.info[SOLO_LEXICA] = True
+        return []
     try:
         return rag.index.query(collection, rag.embedder.embed_query(query), n, where)
     except IndiceIncompatible:
         raise
-    except Exception:
-        logger.exception(
-            "Búsqueda vectorial en '%s' no disponible: se responde solo con la búsqueda léxica", collection
+    except Exception as exc:
+        rag.mark_down()
+        session.info[SOLO_LEXICA] = True
+        logger.warning(
+            "Búsqueda vectorial en '%s' no disponible: se responde solo con la búsqueda léxica (%s: %s)",
+            collection,
+            type(exc).__name__,
+            str(exc)[:200],
         )
         return []
+
+
+def solo_lexica(session: Session) -> bool:
+    """True when a search in this session answered from the full-text half only (vector index or embedder down)."""
+    return bool(session.info.get(SOLO_LEXICA, False))
+
+
+def mark_response(session: Session, headers: Any) -> None:
+    """Tell the caller the search was lexical-only: `X-Busqueda-Modo: lexico` (the body's shape stays the same)."""
+    if solo_lexica(session):
+        headers[HEADER_SOLO_LEXICA] = "lexico"
 
 
 def search_productos(
@@ -216,7 +242,7 @@ def search_productos(
     lexical = [] if modo == "vectorial" else lexical_ranking(session, productos_fts, consulta, filters, Producto, pool)
     hits: list[VectorHit] = []
     if modo != "lexico" and consulta.has_words:
-        hits = _vector_hits(rag, "productos", consulta.vector_text, pool * overfetch, where)
+        hits = _vector_hits(session, rag, "productos", consulta.vector_text, pool * overfetch, where)
 
     ids = set(lexical) | {h.id for h in hits} | exact_sku
     if not ids:
@@ -292,7 +318,7 @@ def search_clientes(*, session: Session, rag: Rag, q: str, limit: int = 20) -> l
     semantic: list[int] = []
     if not literal_hits and consulta.has_words:
         fuzzy = lexical_ranking(session, clientes_fts, consulta, [], Cliente, 20)
-        hits = _vector_hits(rag, "clientes", q, 20, None)
+        hits = _vector_hits(session, rag, "clientes", q, 20, None)
         wanted = set(fuzzy) | {h.id for h in hits}
         rows.update({c.id: c for c in session.scalars(select(Cliente).where(Cliente.id.in_(wanted))).all()})
         semantic = _fresh(hits, rows, cliente_doc, MIN_SIMILARITY_CLIENTES)
