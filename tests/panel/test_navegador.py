@@ -143,7 +143,7 @@ def test_login_every_page_and_screenshots(
         "clientes": ("/panel/clientes", "Clientes"),
         "cliente": (f"/panel/clientes/{venta_cliente['id']}", "Ana García"),
         "conversaciones": ("/panel/conversaciones", "Conversaciones"),
-        "conversacion": ("/panel/conversaciones/web-ana", "Chat web-ana"),
+        "conversacion": ("/panel/conversaciones/web-ana", "Chat web-ana api"),  # the channel the chat came in on (#13),
         "exportaciones": ("/panel/exportaciones", "Exportaciones"),
         "usuarios": ("/panel/usuarios", "Usuarios del personal"),
     }
