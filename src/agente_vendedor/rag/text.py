@@ -26,7 +26,7 @@ STOPWORDS = frozenset(
     """a al algo alguna alguno algun ante bajo busco buscando con contra cual de del desde donde el ella en entre es
     esta este esto hay la las le lo los me mas mi mis muy necesito ni o os otra otro para pero poco por porque puedo
     que quiero se sea ser si sin sobre su sus tambien te tener tengo tiene tienen tienes tu tus un una uno unos unas
-    y ya yo cosa cosas favor hola""".split()
+    y ya yo cosa cosas favor hola ando quisiera queria buscaba""".split()
 )
 
 
