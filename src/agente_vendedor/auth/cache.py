@@ -10,22 +10,19 @@ copy) are picked up after `max_age` seconds at the latest.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import TextClause, event, select
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from agente_vendedor.auth.models import Usuario
-from agente_vendedor.core.cache import Cache, MemoryCache
+from agente_vendedor.core.cache import Cache, MemoryCache, bump_on_write
 from agente_vendedor.core.security import TokenData, decode_access_token
 
 NAMESPACE = "usuarios"
-_CHANGED = "usuarios_modificados"
-_SQL_WRITE = re.compile(r"^\s*(update|insert\s+into|delete\s+from)\s+usuarios\b", re.IGNORECASE)
 _MAX_ENTRIES = 10_000
 MISSING: Final = object()
 """What `peek` and `cached` return when the user must be read from the database."""
@@ -41,36 +38,9 @@ class UsuarioActual:
     activo: bool
 
 
-def _touches_usuarios(state: ORMExecuteState) -> bool:
-    if state.is_update or state.is_delete or state.is_insert:
-        mapper = state.bind_mapper
-        if mapper is not None and mapper.class_ is Usuario:
-            return True
-        return getattr(getattr(state.statement, "table", None), "name", None) == "usuarios"
-    return isinstance(state.statement, TextClause) and bool(_SQL_WRITE.match(state.statement.text))
-
-
 def install(factory: sessionmaker[Session], cache: Cache) -> None:
     """Watch every session of `factory`: any write to `usuarios` bumps the version after COMMIT."""
-
-    @event.listens_for(factory, "after_flush")
-    def _flushed(session: Session, _context: Any) -> None:
-        if any(isinstance(obj, Usuario) for obj in (*session.new, *session.dirty, *session.deleted)):
-            session.info[_CHANGED] = True
-
-    @event.listens_for(factory, "do_orm_execute")
-    def _executed(state: ORMExecuteState) -> None:
-        if _touches_usuarios(state):
-            state.session.info[_CHANGED] = True
-
-    @event.listens_for(factory, "after_commit")
-    def _committed(session: Session) -> None:
-        if session.info.pop(_CHANGED, False):
-            cache.bump(NAMESPACE)
-
-    @event.listens_for(factory, "after_rollback")
-    def _rolled_back(session: Session) -> None:
-        session.info.pop(_CHANGED, None)
+    bump_on_write(factory, cache, model=Usuario, namespace=NAMESPACE)
 
 
 class UsuariosVigentes:

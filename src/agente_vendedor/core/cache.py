@@ -13,12 +13,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import redis
+from sqlalchemy import TextClause, event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 logger = logging.getLogger("agente_vendedor.cache")
 T = TypeVar("T")
@@ -167,3 +170,41 @@ def create_cache(redis_url: str | None, *, namespace: str = "") -> Cache:
         return MemoryCache()
     scope = hashlib.sha256(namespace.encode()).hexdigest()[:12]
     return RedisCache(redis_url, prefix=f"agente-vendedor:cache:{scope}")
+
+
+def bump_on_write(factory: sessionmaker[Session], cache: Cache, *, model: type[Any], namespace: str) -> None:
+    """Watch every session of `factory`: a committed write to `model`'s table bumps `namespace` after COMMIT.
+
+    ORM changes, bulk `UPDATE`/`DELETE`/`INSERT` statements and raw SQL run through the sessions all count; a rolled
+    back transaction bumps nothing.
+    """
+    table: str = model.__tablename__
+    changed = f"{namespace}_modificado"
+    sql_write = re.compile(rf"^\s*(update|insert\s+into|delete\s+from)\s+{table}\b", re.IGNORECASE)
+
+    def touches(state: ORMExecuteState) -> bool:
+        if state.is_update or state.is_delete or state.is_insert:
+            mapper = state.bind_mapper
+            if mapper is not None and mapper.class_ is model:
+                return True
+            return getattr(getattr(state.statement, "table", None), "name", None) == table
+        return isinstance(state.statement, TextClause) and bool(sql_write.match(state.statement.text))
+
+    @event.listens_for(factory, "after_flush")
+    def _flushed(session: Session, _context: Any) -> None:
+        if any(isinstance(obj, model) for obj in (*session.new, *session.dirty, *session.deleted)):
+            session.info[changed] = True
+
+    @event.listens_for(factory, "do_orm_execute")
+    def _executed(state: ORMExecuteState) -> None:
+        if touches(state):
+            state.session.info[changed] = True
+
+    @event.listens_for(factory, "after_commit")
+    def _committed(session: Session) -> None:
+        if session.info.pop(changed, False):
+            cache.bump(namespace)
+
+    @event.listens_for(factory, "after_rollback")
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(changed, None)

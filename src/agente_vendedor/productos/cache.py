@@ -3,54 +3,22 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import TextClause, event
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from agente_vendedor.core.cache import Cache
+from agente_vendedor.core.cache import Cache, bump_on_write
 from agente_vendedor.core.metrics import CATALOG_CACHE
 from agente_vendedor.productos.models import Producto
 
 NAMESPACE = "catalogo"
-_CHANGED = "catalogo_modificado"
-_SQL_WRITE = re.compile(r"^\s*(update|insert\s+into|delete\s+from)\s+productos\b", re.IGNORECASE)
-
-
-def _touches_productos(state: ORMExecuteState) -> bool:
-    if state.is_update or state.is_delete or state.is_insert:
-        mapper = state.bind_mapper
-        if mapper is not None and mapper.class_ is Producto:
-            return True
-        table = getattr(state.statement, "table", None)
-        return getattr(table, "name", None) == "productos"
-    return isinstance(state.statement, TextClause) and bool(_SQL_WRITE.match(state.statement.text))
 
 
 def install(factory: sessionmaker[Session], cache: Cache) -> None:
     """Watch every session of `factory`: any write to productos bumps the catalog version after COMMIT."""
-
-    @event.listens_for(factory, "after_flush")
-    def _flushed(session: Session, _context: Any) -> None:
-        if any(isinstance(obj, Producto) for obj in (*session.new, *session.dirty, *session.deleted)):
-            session.info[_CHANGED] = True
-
-    @event.listens_for(factory, "do_orm_execute")
-    def _executed(state: ORMExecuteState) -> None:
-        if _touches_productos(state):
-            state.session.info[_CHANGED] = True
-
-    @event.listens_for(factory, "after_commit")
-    def _committed(session: Session) -> None:
-        if session.info.pop(_CHANGED, False):
-            cache.bump(NAMESPACE)
-
-    @event.listens_for(factory, "after_rollback")
-    def _rolled_back(session: Session) -> None:
-        session.info.pop(_CHANGED, None)
+    bump_on_write(factory, cache, model=Producto, namespace=NAMESPACE)
 
 
 def cached(cache: Cache, key: str, ttl: int, produce: Callable[[], bytes]) -> bytes:
