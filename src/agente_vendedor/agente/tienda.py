@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from difflib import SequenceMatcher
 from typing import Any
 
 from pydantic import ValidationError
@@ -188,21 +187,6 @@ def magnitud(producto: Producto) -> tuple[str, float] | None:
 def info(ctx: Contexto) -> InfoTienda | None:
     """The shop information file the owner configured (`TIENDA_INFO`), if any."""
     return informacion.cargar(ctx.rag.settings.TIENDA_INFO) if ctx.rag is not None else None
-
-
-def _relevante(producto: Producto, terminos: list[str]) -> bool:
-    """Full-text search also returns trigram look-alikes: keep a product only if a word (or a close typo) is in it."""
-    if not terminos:
-        return True
-    palabras = rag_text.tokens(f"{producto.nombre} {producto.categoria or ''} {producto.descripcion or ''}")
-    for termino in terminos:
-        raiz = rag_text.singular(termino)
-        for palabra in palabras:
-            if palabra.startswith(raiz) or (
-                len(raiz) >= 5 and SequenceMatcher(None, raiz, rag_text.singular(palabra)).ratio() >= 0.8
-            ):
-                return True
-    return False
 
 
 def parecidos(ctx: Contexto, texto: str, *, excluir: set[int] | None = None, limit: int = 3) -> list[Producto]:
