@@ -17,6 +17,7 @@ from agente_vendedor.agente.models import Mensaje
 from agente_vendedor.agente.tienda import Contexto, Respuesta
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.metrics import LLM_CALLS
+from agente_vendedor.core.params import MAX_DB_INT
 
 MAX_RONDAS = 5
 MAX_TOKENS = 600
@@ -99,7 +100,7 @@ def _producto(ctx: Contexto, args: dict[str, Any]) -> Any:
         producto_id = int(args.get("producto_id", 0))
     except (TypeError, ValueError):
         return None
-    return tienda.producto_activo(ctx, producto_id) if 0 < producto_id < 2**31 else None
+    return tienda.producto_activo(ctx, producto_id) if 0 < producto_id <= MAX_DB_INT else None
 
 
 def _detalle(ctx: Contexto, args: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from agente_vendedor.agente import service
 from agente_vendedor.agente.dependencies import LlmDep, limitar_rag
@@ -21,12 +21,12 @@ from agente_vendedor.agente.schemas import (
     RAGQueryRequest,
     RAGResponse,
 )
-from agente_vendedor.auth.dependencies import actor
+from agente_vendedor.auth.dependencies import ActorDep
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import Limit, Skip
 from agente_vendedor.core.routing import DbRoute
-from agente_vendedor.exportar.schemas import FechaUTC
+from agente_vendedor.core.schemas import FechaUTC
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.dependencies import RagDep
 
@@ -101,14 +101,14 @@ def cambiar_chat(chat_id: ChatIdPath, datos: ConversacionUpdate, session: Sessio
     responses=NOT_FOUND,
 )
 def responder_chat(
-    chat_id: ChatIdPath, datos: MensajeHumanoCreate, session: SessionDep, request: Request
+    chat_id: ChatIdPath, datos: MensajeHumanoCreate, session: SessionDep, autor: ActorDep
 ) -> MensajeResponse:
     """Respuesta de una persona del equipo; escribir en el chat lo toma (el agente deja de responder).
 
     En WhatsApp y Telegram la respuesta se envía al cliente por su canal (`entrega`: `pendiente`, luego `enviado`
     o `fallido`); en WhatsApp, fuera de la ventana de 24 horas no se envía y queda `fuera_de_ventana`.
     """
-    mensaje = service.add_staff_message(session=session, chat_id=chat_id, texto=datos.texto, autor=actor(request))
+    mensaje = service.add_staff_message(session=session, chat_id=chat_id, texto=datos.texto, autor=autor)
     return MensajeResponse.model_validate(mensaje)
 
 

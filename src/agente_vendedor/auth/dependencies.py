@@ -65,3 +65,7 @@ def actor(request: Request) -> str:
 async def get_actor(request: Request) -> str:
     """`actor` as a dependency: async because it does no I/O, so FastAPI does not hop to a thread for it."""
     return actor(request)
+
+
+ActorDep = Annotated[str, Depends(get_actor)]
+"""Who is acting (the authenticated e-mail), for audit trails: `estado_por`, `solicitado_por`, a chat reply."""

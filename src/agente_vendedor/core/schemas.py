@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Self
 
@@ -82,3 +83,23 @@ class PartialUpdate(BaseModel):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"'{field}' no puede ser nulo")
         return self
+
+
+_MIN_FECHA = datetime(1900, 1, 1, tzinfo=UTC)
+_MAX_FECHA = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive datetimes are UTC; every date must fall between 1900 and 9999 once in UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("está fuera del rango admitido (1900-9999)") from exc
+    if not _MIN_FECHA <= value <= _MAX_FECHA:
+        raise ValueError("está fuera del rango admitido (1900-9999)")
+    return value
+
+
+FechaUTC = Annotated[datetime, AfterValidator(_utc), Field(examples=["2026-11-26T00:00:00Z"])]

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from agente_vendedor.auth.dependencies import get_actor
+from agente_vendedor.auth.dependencies import ActorDep
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
@@ -29,7 +29,6 @@ from agente_vendedor.exportar.schemas import (
 )
 
 router = APIRouter(prefix="/exportar", tags=["exportar"], route_class=DbRoute)
-UsuarioDep = Annotated[str, Depends(get_actor)]
 
 _FILE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -84,7 +83,7 @@ def export_response(request: Request, session: Session, usuario: str, entidad: E
 
 @router.get("/clientes", responses=RESPONSES, response_class=Response)
 def exportar_clientes(
-    request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosClientes, Query()]
+    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosClientes, Query()]
 ) -> Response:
     """Exporta clientes (filtros: `fecha_desde`/`fecha_hasta` sobre `fecha_registro`, `activo`)."""
     return export_response(request, session, usuario, "clientes", filtros)
@@ -92,7 +91,7 @@ def exportar_clientes(
 
 @router.get("/productos", responses=RESPONSES, response_class=Response)
 def exportar_productos(
-    request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosProductos, Query()]
+    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosProductos, Query()]
 ) -> Response:
     """Exporta el catálogo (filtros: `categoria`, `activo`)."""
     return export_response(request, session, usuario, "productos", filtros)
@@ -100,7 +99,7 @@ def exportar_productos(
 
 @router.get("/ventas", responses=RESPONSES, response_class=Response)
 def exportar_ventas(
-    request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosVentas, Query()]
+    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosVentas, Query()]
 ) -> Response:
     """Exporta pedidos con su cliente y sus líneas (filtros: fechas sobre `fecha_venta`, `estado`, `cliente_id`)."""
     return export_response(request, session, usuario, "ventas", filtros)
@@ -108,7 +107,7 @@ def exportar_ventas(
 
 @router.get("/conversaciones", responses=RESPONSES, response_class=Response)
 def exportar_conversaciones(
-    request: Request, session: SessionDep, usuario: UsuarioDep, filtros: Annotated[FiltrosConversaciones, Query()]
+    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosConversaciones, Query()]
 ) -> Response:
     """Exporta los chats del agente, un mensaje por fila (filtros: fechas del mensaje, `chat_id`, `cliente_id`)."""
     return export_response(request, session, usuario, "conversaciones", filtros)

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from agente_vendedor.core.params import MAX_DB_INT
-from agente_vendedor.core.schemas import CleanStr
+from agente_vendedor.core.schemas import CleanStr, FechaUTC
 
 Entidad = Literal["clientes", "productos", "ventas", "conversaciones"]
 Formato = Literal["csv", "json", "ndjson", "excel"]
 Separador = Literal[",", ";"]
-
-_MIN_FECHA = datetime(1900, 1, 1, tzinfo=UTC)
-_MAX_FECHA = datetime(9999, 12, 30, tzinfo=UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    """Naive datetimes are UTC; every date must fall between 1900 and 9999 once in UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        value = value.astimezone(UTC)
-    except (OverflowError, ValueError) as exc:
-        raise ValueError("está fuera del rango admitido (1900-9999)") from exc
-    if not _MIN_FECHA <= value <= _MAX_FECHA:
-        raise ValueError("está fuera del rango admitido (1900-9999)")
-    return value
-
-
-FechaUTC = Annotated[datetime, AfterValidator(_utc), Field(examples=["2026-11-26T00:00:00Z"])]
 
 
 class OpcionesExportacion(BaseModel):

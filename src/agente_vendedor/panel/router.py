@@ -22,7 +22,7 @@ from agente_vendedor.clientes.exceptions import EmailDuplicado
 from agente_vendedor.clientes.schemas import ClienteUpdate
 from agente_vendedor.core.db import SessionDep, utcnow
 from agente_vendedor.core.errors import AppError
-from agente_vendedor.core.params import IdPath
+from agente_vendedor.core.params import MAX_DB_INT, IdPath
 from agente_vendedor.core.ratelimit import LimiteExcedido
 from agente_vendedor.exportar import service as exportar_service
 from agente_vendedor.exportar.router import export_response
@@ -364,7 +364,7 @@ def pedidos(
     errores: dict[str, str] = {}
     desde = _fecha(fecha_desde, "fecha_desde", errores)
     hasta = _fecha(fecha_hasta, "fecha_hasta", errores)
-    cliente = int(cliente_id) if cliente_id and cliente_id.isdigit() and 0 < int(cliente_id) < 2**31 else None
+    cliente = int(cliente_id) if cliente_id and cliente_id.isdigit() and 0 < int(cliente_id) <= MAX_DB_INT else None
     if cliente_id and cliente is None:
         errores["cliente_id"] = "debe ser un número entero mayor o igual que 1"
     numero = pagina_actual(pagina)

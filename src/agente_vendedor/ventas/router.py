@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from agente_vendedor.auth.dependencies import ActorDep
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import MAX_DB_INT, IdPath, Limit, Skip
 from agente_vendedor.core.routing import DbRoute
 from agente_vendedor.ventas import service
-from agente_vendedor.ventas.dependencies import UsuarioDep
 from agente_vendedor.ventas.schemas import (
     CambioEstado,
     ClienteTop,
@@ -56,7 +56,7 @@ STATE_ERRORS = error_responses((404, "Venta no encontrada"), (409, "Transición 
     responses=CREATE_ERRORS | {200: {"model": VentaResponse, "description": "Repetición idempotente"}},
 )
 def crear_venta(
-    datos: VentaCreate, session: SessionDep, response: Response, usuario: UsuarioDep, clave: IdempotencyKey = None
+    datos: VentaCreate, session: SessionDep, response: Response, usuario: ActorDep, clave: IdempotencyKey = None
 ) -> VentaResponse:
     """Crea un pedido con precios del catálogo y descuenta el stock de todas las líneas o de ninguna."""
     venta, creada = service.create(session=session, datos=datos, usuario=usuario, clave=clave)
@@ -122,7 +122,7 @@ def obtener_venta(venta_id: IdPath, session: SessionDep) -> VentaResponse:
 
 @router.patch("/{venta_id}/estado", response_model=VentaResponse, responses=STATE_ERRORS)
 def cambiar_estado_venta(
-    venta_id: IdPath, datos: CambioEstado, session: SessionDep, usuario: UsuarioDep
+    venta_id: IdPath, datos: CambioEstado, session: SessionDep, usuario: ActorDep
 ) -> VentaResponse:
     """Avanza el pedido (pendiente → confirmada → enviada → entregada) o lo cancela devolviendo el stock."""
     venta = service.change_state(session=session, venta_id=venta_id, estado=datos.estado, usuario=usuario)
