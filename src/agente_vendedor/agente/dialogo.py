@@ -13,10 +13,8 @@ from decimal import Decimal
 
 from agente_vendedor.agente import informacion, intents, tienda
 from agente_vendedor.agente.intents import Intencion
-from agente_vendedor.agente.tienda import Contexto, Respuesta, euros
+from agente_vendedor.agente.tienda import Contexto, Producto, Respuesta, euros
 from agente_vendedor.core.text import fold
-from agente_vendedor.productos import service as productos_service
-from agente_vendedor.productos.models import Producto
 
 SALUDOS = (
     "¡Hola! Soy el asistente de la tienda. ¿Qué está buscando hoy?",
@@ -116,7 +114,7 @@ def _referido(ctx: Contexto, texto: str, *, en_carrito: bool = False) -> Product
     rasgo = intents.atributo(texto)
     if rasgo:
         productos = [p for p in (tienda.producto_activo(ctx, i) for i in pool) if p is not None]
-        elegidos = [p for p in productos if _tiene_rasgo(p, rasgo)]
+        elegidos = [p for p in productos if tienda.tiene_rasgo(p, rasgo)]
         if len(elegidos) == 1:
             return elegidos[0]
         return None  # "el de 750W" that is not on the list: the caller searches the catalog for it
@@ -127,28 +125,6 @@ def _referido(ctx: Contexto, texto: str, *, en_carrito: bool = False) -> Product
     if en_carrito and estado.carrito:
         return tienda.producto_activo(ctx, estado.carrito[-1].producto_id)
     return None
-
-
-def _raiz(word: str) -> str:
-    """Gender and number folded away for matching adjectives: "roja"/"rojo"/"rojas" -> "roj"."""
-    word = word.rstrip("s") if len(word) > 3 else word
-    return word[:-1] if len(word) > 3 and word[-1] in "oae" else word
-
-
-def _tiene_rasgo(producto: Producto, rasgo: str) -> bool:
-    """Every word of the attribute is in the product's name (colours in any gender, "9 w" as "9w")."""
-    nombre = fold(producto.nombre)
-    palabras = {_raiz(w) for w in re.findall(r"[a-z0-9]+", nombre)} | set(re.findall(r"[a-z0-9]+", nombre))
-    compacto = re.sub(r"(\d)\s+([a-z])", r"\1\2", nombre)
-    palabras |= set(re.findall(r"[a-z0-9]+", compacto))
-
-    def tiene(w: str) -> bool:
-        if w in palabras or _raiz(w) in palabras:
-            return True
-        # "la de 600" is the 600W one: a bare number matches the number of a measure.
-        return w.isdigit() and any(re.fullmatch(rf"{w}[a-z]+", p) for p in palabras)
-
-    return all(tiene(w) for w in rasgo.split())
 
 
 def _superlativo(ctx: Contexto, productos: Sequence[Producto], orden: str) -> Producto | None:
@@ -176,12 +152,12 @@ def _por_nombre_en(ctx: Contexto, palabras: str, ids: Sequence[int]) -> Producto
     for producto_id in ids:
         producto = tienda.producto_activo(ctx, producto_id)
         if producto is not None and (
-            all(w in fold(producto.nombre) for w in words) or _tiene_rasgo(producto, " ".join(words))
+            all(w in fold(producto.nombre) for w in words) or tienda.tiene_rasgo(producto, " ".join(words))
         ):
             encontrados.append(producto)
     if len(encontrados) > 1:
         # "cama perro talla m": the short words decide between look-alikes ("talla M" / "talla L").
-        finos = [p for p in encontrados if _tiene_rasgo(p, palabras)]
+        finos = [p for p in encontrados if tienda.tiene_rasgo(p, palabras)]
         encontrados = finos or encontrados
     return encontrados[0] if len(encontrados) == 1 else None
 
@@ -387,7 +363,7 @@ def _sin_producto(ctx: Contexto, palabras: str, cantidad: int | None = None) -> 
             ctx.mencionar(p.id)
         lista = "\n".join(_linea_producto(i, p) for i, p in enumerate(parecidos, start=1))
         return f"{respuesta} Lo más parecido que tenemos:\n{lista}\n¿Le interesa alguno?"
-    categorias = [nombre for nombre, _ in productos_service.categories(session=ctx.session)]
+    categorias = tienda.categorias(ctx)
     if categorias:
         respuesta += " Trabajamos estas categorías: " + ", ".join(categorias) + ". ¿Le interesa alguna?"
     return respuesta
@@ -469,7 +445,7 @@ def _comparar(ctx: Contexto, texto: str) -> str:
             rasgo = " ".join(w for w in parte.split() if w not in intents.FILLER or len(w) <= 2)
             rasgo = " ".join(w for w in rasgo.split() if w not in {"el", "la", "los", "las", "de", "y", "que"})
             candidatos = [p for p in (tienda.producto_activo(ctx, i) for i in dict.fromkeys(pool)) if p is not None]
-            elegidos = [p for p in candidatos if rasgo and _tiene_rasgo(p, rasgo)]
+            elegidos = [p for p in candidatos if rasgo and tienda.tiene_rasgo(p, rasgo)]
             producto = elegidos[0] if len(elegidos) == 1 else None
         if producto is not None and producto.id not in {p.id for p in productos}:
             productos.append(producto)
@@ -599,7 +575,8 @@ def _agregar(ctx: Contexto, texto: str) -> str:
     partes = [p for p in partes if intents.pide(p) or tienda.buscar(ctx, _sin_envases(p))] or partes
     if len(partes) == 1:
         return _agregar_uno(ctx, partes[0], final=True)
-    mensajes = [_agregar_uno(ctx, parte, final=False, varias=True) for parte in _heredar(partes)]
+    foco = tienda.producto_activo(ctx, ctx.estado.foco) if ctx.estado.foco is not None else None
+    mensajes = [_agregar_uno(ctx, parte, final=False, varias=True) for parte in _heredar(partes, foco)]
     return "\n".join(m for m in mensajes if m) + f"\n{carrito_texto(ctx)}{_siguiente_paso(ctx)}"
 
 
@@ -659,10 +636,11 @@ def _resolver(ctx: Contexto, texto: str, *, varias: bool = False) -> Producto | 
     return producto
 
 
-def _heredar(partes: Sequence[str]) -> list[str]:
-    """ "la mochila roja y la azul": a part made only of attributes takes the thing named before it."""
+def _heredar(partes: Sequence[str], foco: Producto | None = None) -> list[str]:
+    """ "la mochila roja y la azul": a part made only of attributes takes the thing named before it, or the kind
+    of product in focus ("quedan 3 mochilas azules" -> "dame esas y una roja")."""
     resultado: list[str] = []
-    cabeza = ""
+    cabeza = (intents.palabras_producto(foco.nombre).split() or [""])[0] if foco is not None else ""
     for parte in partes:
         palabras = intents.palabras_producto(parte).split()
         if palabras and all(w in intents.COLORES or w.isdigit() or intents.solo_rasgo(w) for w in palabras) and cabeza:
@@ -685,12 +663,12 @@ def _rasgo_en_lista(ctx: Contexto, palabras: str) -> Producto | None:
     if len(productos) < 2:
         return None
     words = palabras.split()
-    puntos = {p.id: sum(_tiene_rasgo(p, w) for w in words) for p in productos}
+    puntos = {p.id: sum(tienda.tiene_rasgo(p, w) for w in words) for p in productos}
     mejor = max(puntos.values())
     elegidos = [p for p in productos if puntos[p.id] == mejor]
     if mejor == 0 or len(elegidos) != 1:
         return None
-    resto = " ".join(w for w in words if not _tiene_rasgo(elegidos[0], w))
+    resto = " ".join(w for w in words if not tienda.tiene_rasgo(elegidos[0], w))
     return elegidos[0] if not resto or not tienda.nombra_producto(ctx, resto) else None
 
 
@@ -810,10 +788,15 @@ def _datos(ctx: Contexto, texto: str, datos: intents.Contacto | None = None) -> 
     if not ctx.estado.carrito:
         ofrecidos = [p for p in (tienda.producto_activo(ctx, i) for i in ctx.estado.ofrecidos) if p is not None]
         if ofrecidos:
-            # Details given right after an offer: the offer still stands.
-            ctx.estado.paso = "ofrecido"
-            nombres = " y ".join(f"«{p.nombre}»" for p in ofrecidos)
-            return f"{saludo} ¿Le añado {nombres} al carrito?"
+            # Details given in answer to "¿se lo añado?" mean "yes, I'm buying": the offer goes in the cart and the
+            # order's summary, with its total, waits for a yes. Nothing is ordered without that yes.
+            cantidad = ctx.estado.cantidad_pendiente if len(ofrecidos) == 1 else None
+            ctx.estado.ofrecidos = []
+            ctx.estado.cantidad_pendiente = None
+            mensajes = [_poner(ctx, p, cantidad or 1, sumar=False, final=False) for p in ofrecidos]
+            if ctx.estado.carrito:
+                return "\n".join([saludo, *mensajes, _resumen(ctx)])
+            return "\n".join([saludo, *mensajes])
         ctx.estado.paso = None
         return saludo + " ¿Qué le gustaría comprar?"
     return f"{saludo}\n{_resumen(ctx)}"

@@ -11,12 +11,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
-
 from agente_vendedor.agente import tienda
-from agente_vendedor.agente.tienda import Contexto, euros
-from agente_vendedor.productos.models import Producto
-from agente_vendedor.ventas.models import Venta
+from agente_vendedor.agente.tienda import Contexto, Producto, euros
 
 _NOMBRE = re.compile(r"«([^»]{1,200})»")
 _PRECIO = re.compile(r"(\d{1,9}(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b)", re.IGNORECASE)
@@ -51,8 +47,7 @@ def revisar(ctx: Contexto, texto: str) -> Veredicto:
     nombres = [n.strip() for n in _NOMBRE.findall(texto)]
     productos: dict[int, Producto] = {}
     if nombres:
-        rows = ctx.session.scalars(select(Producto).where(Producto.nombre.in_(set(nombres)), Producto.activo.is_(True)))
-        por_nombre = {p.nombre: p for p in rows}
+        por_nombre = tienda.productos_por_nombre(ctx, set(nombres))
         for nombre in nombres:
             if nombre not in por_nombre:
                 return Veredicto(False, f"producto desconocido: {nombre}")
@@ -69,10 +64,8 @@ def revisar(ctx: Contexto, texto: str) -> Veredicto:
     if (info := tienda.info(ctx)) is not None:
         # The owner's own figures (shipping cost, free-shipping threshold) are facts too.
         precios |= {v for texto_info in info.temas.values() for v in _importes(texto_info)}
-    if ctx.venta_id is not None:
-        venta = ctx.session.get(Venta, ctx.venta_id)
-        if venta is not None:
-            precios.add(venta.total.quantize(Decimal("0.01")))
+    if (venta := tienda.pedido(ctx)) is not None:
+        precios.add(venta.total.quantize(Decimal("0.01")))
     for match in _PRECIO.finditer(texto):
         valor = _decimal(match.group(1))
         if valor is None or valor not in precios:

@@ -582,7 +582,7 @@ def contacto(texto: str) -> Contacto:
     nombre = _limpiar_nombre(nombre_match.group(1)) if nombre_match else None
     if nombre is None and (email_match or tel_match):
         resto = _TELEFONO.sub(" , ", sin_email) if tel_match else sin_email
-        for trozo in re.split(r"[,;:\n/|()]|\by\b|\s-\s", resto):
+        for trozo in re.split(r"[,;:\n/|()]|\by\b|\s[-–—]\s", resto):
             candidato = nombre_suelto(trozo)
             if candidato:
                 nombre = candidato
@@ -843,6 +843,20 @@ def tema_tienda(texto: str) -> str | None:
     return None
 
 
+_MULETILLAS = frozenset(
+    {"ya", "vale", "ok", "okey", "bueno", "pues", "entonces", "si", "venga", "dale", "listo", "oye", "mira", "ah", "eh"}
+)
+
+
+def _sin_muletillas(norm: str) -> str:
+    """The message without the yes-words and fillers: "ya, 5 de las de 9 watts" -> "5 de las de 9 watts"."""
+    words = norm.split()
+    i = 0
+    while i < len(words) - 1 and words[i].strip(",.!") in _MULETILLAS:
+        i += 1
+    return " ".join(words[i:])
+
+
 def afirmacion(texto: str) -> bool:
     """An answer that says yes ("sí", "dale", "de una", "órale", "ya po"), alone or leading the message."""
     norm = normalizar(texto)
@@ -892,7 +906,7 @@ def negacion(texto: str) -> bool:
 def palabras_producto(texto: str) -> str:
     """The words that name a product, without the request around them ("¿tienen taladros?" -> "taladros")."""
     norm = _sin_restricciones(normalizar(_EMAIL.sub(" ", texto)))
-    norm = _TELEFONO.sub(" ", norm)
+    norm = _TODAS.sub(" ", _TELEFONO.sub(" ", norm))  # "dame las que haya": how many, not what
     norm = re.sub(r"\b(\d+|un|una|dos|tres|cuatro|cinco|seis|par|media docena)\s+" + _ENVASES + r"\b", r"\1", norm)
     norm = re.sub(r"\b(el|la|los|las|un|una)\s+" + _ENVASES + r"\s+de\s+(?=\d)", " ", norm)
     tokens = norm.split()
@@ -921,6 +935,21 @@ def palabras_producto(texto: str) -> str:
     return " ".join(words)
 
 
+_CALIFICATIVO = re.compile(r"^(?:de|del|con|para|pa|sin|en|color|talla|tamano|tipo|modelo)\b")
+
+
+def _con_sus_calificativos(partes: list[str]) -> list[str]:
+    """A part that only qualifies the one before it stays with it: "bombillas de rosca gorda, de luz cálida" is one
+    product with two qualities, not two products; "2 cajas de colores, 5 cuadernos" stays two."""
+    unidas: list[str] = []
+    for parte in partes:
+        if unidas and _CALIFICATIVO.match(parte) and not cantidad_explicita(parte):
+            unidas[-1] = f"{unidas[-1]} {parte}"
+        else:
+            unidas.append(parte)
+    return unidas
+
+
 def segmentos(texto: str) -> list[str]:
     """A message that asks for several products split into one request each ("2 bombillas y una mochila")."""
     partes = []
@@ -930,9 +959,9 @@ def segmentos(texto: str) -> list[str]:
             p.strip() for p in re.split(r"\by\b|\be\b|\bmas\b(?= \d| un| una| dos| tres)|\btambien\b|\bademas\b", norm)
         ]
     norm = normalizar(_EMAIL.sub(" ", texto))
-    partes = [p for p in partes if p]
+    partes = _con_sus_calificativos([p for p in partes if p])
     # A part with product words, or with just a quantity ("deme 2 y una arena": 2 of the one in focus).
-    utiles = [p for p in partes if palabras_producto(p) or cantidad_explicita(p)]
+    utiles = [p for p in partes if palabras_producto(p) or cantidad_explicita(p) or todas(p)]
     con_producto = [p for p in utiles if palabras_producto(p)]
     return utiles if len(utiles) >= 2 and con_producto else [norm]
 
@@ -992,7 +1021,8 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
     if _VER_CARRITO.search(norm) and (not palabras_producto(texto) or re.search(r"\b(carrito|cesta)\b", norm)):
         return Intencion.VER_CARRITO
     compra = _AGREGAR.search(norm) or re.match(
-        r"^(y\s+)?(tambien\s+|ademas\s+)?(\d+|un|una|unos|unas|dos|tres|cuatro|cinco|seis|media docena)\b", norm
+        r"^(y\s+)?(tambien\s+|ademas\s+)?(\d+|un|uno|una|unos|unas|dos|tres|cuatro|cinco|seis|media docena)\b",
+        _sin_muletillas(norm),
     )
     if not compra and len(segmentos(texto)) >= 2 and re.search(r"(^|\s)\d{1,3}\s+[a-z]", norm):
         compra = re.search(r"\d", norm)  # "lista de útiles: 2 cajas de colores, 5 cuadernos a4 y un estuche"

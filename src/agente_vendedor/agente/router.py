@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from agente_vendedor.agente import service
+from agente_vendedor.agente import service, supervision
 from agente_vendedor.agente.dependencies import LlmDep, limitar_rag
 from agente_vendedor.agente.schemas import (
     CHAT_ID_PATTERN,
@@ -68,7 +68,7 @@ def listar_chats(
     limit: Limit = 100,
 ) -> list[ConversacionResumen]:
     """Conversaciones con actividad más reciente primero; `X-Total-Count` lleva el total."""
-    rows, total = service.list_chats(
+    rows, total = supervision.list_chats(
         session=session,
         fecha_desde=fecha_desde,
         fecha_hasta=fecha_hasta,
@@ -79,19 +79,19 @@ def listar_chats(
         limit=limit,
     )
     response.headers["X-Total-Count"] = str(total)
-    return [service.resumen(row) for row in rows]
+    return [supervision.resumen(row) for row in rows]
 
 
 @staff_router.get("/chats/{chat_id}", response_model=ConversacionDetalle, responses=NOT_FOUND)
 def ver_chat(chat_id: ChatIdPath, session: SessionDep) -> ConversacionDetalle:
     """El historial completo de una conversación y su carrito actual."""
-    return service.detalle(session=session, chat_id=chat_id)
+    return supervision.detalle(session=session, chat_id=chat_id)
 
 
 @staff_router.patch("/chats/{chat_id}", response_model=ConversacionResumen, responses=NOT_FOUND)
 def cambiar_chat(chat_id: ChatIdPath, datos: ConversacionUpdate, session: SessionDep) -> ConversacionResumen:
     """`{"ia_activa": false}`: una persona toma el chat y el agente calla; `true` se lo devuelve al agente."""
-    return service.resumen(service.set_ia(session=session, chat_id=chat_id, ia_activa=datos.ia_activa))
+    return supervision.resumen(supervision.set_ia(session=session, chat_id=chat_id, ia_activa=datos.ia_activa))
 
 
 @staff_router.post(
@@ -108,7 +108,7 @@ def responder_chat(
     En WhatsApp y Telegram la respuesta se envía al cliente por su canal (`entrega`: `pendiente`, luego `enviado`
     o `fallido`); en WhatsApp, fuera de la ventana de 24 horas no se envía y queda `fuera_de_ventana`.
     """
-    mensaje = service.add_staff_message(session=session, chat_id=chat_id, texto=datos.texto, autor=autor)
+    mensaje = supervision.add_staff_message(session=session, chat_id=chat_id, texto=datos.texto, autor=autor)
     return MensajeResponse.model_validate(mensaje)
 
 
@@ -121,7 +121,7 @@ def demanda_insatisfecha(
     limit: Limit = 100,
 ) -> DemandaInsatisfechaResponse:
     """Ventas perdidas: productos que no tenemos, agotados, carritos cancelados y carritos abandonados."""
-    return service.demanda(
+    return supervision.demanda(
         session=session,
         fecha_desde=fecha_desde,
         fecha_hasta=fecha_hasta,

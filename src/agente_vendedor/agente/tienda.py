@@ -7,8 +7,6 @@ agent says and does is always what the database holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,13 +24,14 @@ from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteCreate
 from agente_vendedor.core.errors import AppError
 from agente_vendedor.core.text import fold
-from agente_vendedor.productos.models import Producto
+from agente_vendedor.productos import service as productos_service
+from agente_vendedor.productos.models import Producto as Producto  # the agent's modules see products through here
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag import text as rag_text
-from agente_vendedor.rag.outbox import PENDING_FLAG
+from agente_vendedor.rag.outbox import savepoint as savepoint  # the agent's one way to nest a transaction
 from agente_vendedor.rag.runtime import Rag
 from agente_vendedor.ventas import service as ventas_service
-from agente_vendedor.ventas.models import Venta
+from agente_vendedor.ventas.models import Venta as Venta
 from agente_vendedor.ventas.schemas import MAX_CANTIDAD, VentaCreate
 
 CENT = Decimal("0.01")
@@ -85,22 +84,22 @@ def euros(value: Decimal) -> str:
     return f"{value.quantize(CENT)} €"
 
 
-@contextmanager
-def savepoint(session: Session) -> Iterator[None]:
-    """A SAVEPOINT whose release does not run the search index's after-commit hook.
+def productos_por_nombre(ctx: Contexto, nombres: set[str]) -> dict[str, Producto]:
+    """Active products by exact name (the names a reply quotes between «»)."""
+    if not nombres:
+        return {}
+    rows = ctx.session.scalars(select(Producto).where(Producto.nombre.in_(nombres), Producto.activo.is_(True)))
+    return {p.nombre: p for p in rows}
 
-    SQLAlchemy emits `after_commit` when a nested transaction is released too; the index hook would then
-    process the outbox from another connection while this request still holds SQLite's write lock (a 10 s
-    wait, then failure). The pending flag is set aside during the release and restored for the real commit.
-    """
-    with session.begin_nested() as nested:
-        yield
-        pendiente = session.info.pop(PENDING_FLAG, None)
-        try:
-            nested.commit()
-        finally:
-            if pendiente is not None:
-                session.info[PENDING_FLAG] = pendiente
+
+def categorias(ctx: Contexto) -> list[str]:
+    """The catalog's category names, for a reply that has no product to offer."""
+    return [nombre for nombre, _ in productos_service.categories(session=ctx.session)]
+
+
+def pedido(ctx: Contexto) -> Venta | None:
+    """The order this chat already placed, if any."""
+    return ctx.session.get(Venta, ctx.venta_id) if ctx.venta_id is not None else None
 
 
 def producto_activo(ctx: Contexto, producto_id: int) -> Producto | None:
@@ -133,7 +132,45 @@ def buscar(
     encontrados = [(r.item, r.score) for r in resultados]
     if precio_min is not None:
         encontrados = [(p, s) for p, s in encontrados if p.precio >= precio_min]
-    return encontrados[:limit]
+    return _afinar(encontrados[:limit], texto)
+
+
+def _afinar(encontrados: list[tuple[Producto, float]], texto: str) -> list[tuple[Producto, float]]:
+    """Among look-alikes, the words that tell their names apart decide: "bombillas de luz cálida" keeps the warm
+    bulbs and drops the cold ones, "mochila azul" the red one. Words every name (or no name) has decide nothing;
+    the products naming the most of the deciding words stay."""
+    if len(encontrados) < 2:
+        return encontrados
+    palabras = rag_text.analyze(texto).terms
+    nombres = [p for p, _ in encontrados]
+    decisivas = [w for w in palabras if 0 < sum(tiene_rasgo(p, w) for p in nombres) < len(nombres)]
+    if not decisivas:
+        return encontrados
+    puntos = [sum(tiene_rasgo(p, w) for w in decisivas) for p in nombres]
+    mejor = max(puntos)
+    return [par for par, n in zip(encontrados, puntos, strict=True) if n == mejor]
+
+
+def raiz(word: str) -> str:
+    """Gender and number folded away for matching adjectives: "roja"/"rojo"/"rojas" -> "roj"."""
+    word = word.rstrip("s") if len(word) > 3 else word
+    return word[:-1] if len(word) > 3 and word[-1] in "oae" else word
+
+
+def tiene_rasgo(producto: Producto, rasgo: str) -> bool:
+    """Every word of the attribute is in the product's name (colours in any gender, "9 w" as "9w")."""
+    nombre = fold(producto.nombre)
+    palabras = {raiz(w) for w in re.findall(r"[a-z0-9]+", nombre)} | set(re.findall(r"[a-z0-9]+", nombre))
+    compacto = re.sub(r"(\d)\s+([a-z])", r"\1\2", nombre)
+    palabras |= set(re.findall(r"[a-z0-9]+", compacto))
+
+    def tiene(w: str) -> bool:
+        if w in palabras or raiz(w) in palabras:
+            return True
+        # "la de 600" is the 600W one: a bare number matches the number of a measure.
+        return w.isdigit() and any(re.fullmatch(rf"{w}[a-z]+", p) for p in palabras)
+
+    return all(tiene(w) for w in rasgo.split())
 
 
 def responde_a(producto: Producto, palabras: str) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agente_vendedor.agente import service as agente_service
-from agente_vendedor.agente import tienda
+from agente_vendedor.agente import supervision, tienda
 from agente_vendedor.agente.memoria import EstadoDialogo
 from agente_vendedor.agente.models import Conversacion, Mensaje
 from agente_vendedor.agente.schemas import Canal
@@ -300,7 +300,7 @@ def entregar_respuesta_humana(session: Session, conversacion: Conversacion, mens
 
 
 for _canal in (Canal.WHATSAPP, Canal.TELEGRAM):
-    agente_service.registrar_entrega(_canal.value, entregar_respuesta_humana)
+    supervision.registrar_entrega(_canal.value, entregar_respuesta_humana)
 
 
 def salientes(

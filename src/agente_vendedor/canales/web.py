@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agente_vendedor.agente import service as agente_service
+from agente_vendedor.agente import supervision
 from agente_vendedor.agente.memoria import EstadoDialogo
 from agente_vendedor.agente.models import Conversacion, Mensaje
 from agente_vendedor.agente.schemas import Canal, EstadoConversacion
@@ -126,7 +127,7 @@ def conversacion(*, session: Session, chat_id: str, despues: int, horario: Horar
         for m in mensajes
     ]
     estado = EstadoDialogo.load(fila.estado_json)
-    resumen = agente_service.resumen(fila)
+    resumen = supervision.resumen(fila)
     ultima = session.scalar(
         select(Mensaje)
         .where(Mensaje.conversacion_id == fila.id, Mensaje.rol == "agente")

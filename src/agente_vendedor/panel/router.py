@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from agente_vendedor.agente import service as agente_service
+from agente_vendedor.agente import supervision
 from agente_vendedor.agente.router import ChatIdPath
 from agente_vendedor.agente.schemas import EstadoConversacion, MensajeHumanoCreate
 from agente_vendedor.auth import service as auth_service
@@ -187,10 +187,10 @@ def inicio(request: Request, session: SessionDep, yo: PanelStaff) -> Response:
     dia = ventas_service.statistics(session=session, fecha_desde=hoy, fecha_hasta=hoy, top=1)
     mes = ventas_service.statistics(session=session, fecha_desde=hoy.replace(day=1), fecha_hasta=hoy, top=5)
     treinta = ventas_service.statistics(session=session, fecha_desde=desde_grafico, fecha_hasta=hoy, top=1)
-    esperando, total_esperando = agente_service.list_chats(
+    esperando, total_esperando = supervision.list_chats(
         session=session, estado=EstadoConversacion.REQUIERE_HUMANO, limit=10
     )
-    demanda = agente_service.demanda(
+    demanda = supervision.demanda(
         session=session, fecha_desde=utcnow() - timedelta(days=30), abandono_horas=24, limit=5
     )
     return _page(
@@ -499,8 +499,8 @@ def cliente_desactivar(session: SessionDep, _yo: PanelPost, cliente_id: IdPath) 
 
 def _chats(session: Session) -> list[Any]:
     """Chats waiting for a person first, then the others by latest activity."""
-    esperando, _ = agente_service.list_chats(session=session, estado=EstadoConversacion.REQUIERE_HUMANO, limit=100)
-    recientes, _ = agente_service.list_chats(session=session, limit=100)
+    esperando, _ = supervision.list_chats(session=session, estado=EstadoConversacion.REQUIERE_HUMANO, limit=100)
+    recientes, _ = supervision.list_chats(session=session, limit=100)
     vistos = {c.id for c in esperando}
     return [*esperando, *(c for c in recientes if c.id not in vistos)]
 
@@ -522,29 +522,29 @@ def conversacion(
     request: Request, session: SessionDep, yo: PanelStaff, chat_id: ChatIdPath, error: Texto = None
 ) -> Response:
     """A chat's history and cart, with take over / give back and the reply box."""
-    chat = agente_service.detalle(session=session, chat_id=chat_id)
-    canal = getattr(agente_service.get(session=session, chat_id=chat_id), "canal", None)
+    chat = supervision.detalle(session=session, chat_id=chat_id)
+    canal = getattr(supervision.get(session=session, chat_id=chat_id), "canal", None)
     return _page(request, yo, "conversaciones/detalle.html", chat=chat, canal=canal, error=error)
 
 
 @router.get("/conversaciones/{chat_id}/mensajes")
 def conversacion_mensajes(request: Request, session: SessionDep, yo: PanelStaff, chat_id: ChatIdPath) -> Response:
     """The messages of a chat, for the page's periodic refresh: new customer messages appear without reloading."""
-    chat = agente_service.detalle(session=session, chat_id=chat_id)
+    chat = supervision.detalle(session=session, chat_id=chat_id)
     return _page(request, yo, "conversaciones/_mensajes.html", chat=chat)
 
 
 @router.post("/conversaciones/{chat_id}/tomar")
 def conversacion_tomar(session: SessionDep, _yo: PanelPost, chat_id: ChatIdPath) -> Response:
     """A person takes the chat: the agent stays silent."""
-    agente_service.set_ia(session=session, chat_id=chat_id, ia_activa=False)
+    supervision.set_ia(session=session, chat_id=chat_id, ia_activa=False)
     return _redirect(f"/panel/conversaciones/{chat_id}")
 
 
 @router.post("/conversaciones/{chat_id}/devolver")
 def conversacion_devolver(session: SessionDep, _yo: PanelPost, chat_id: ChatIdPath) -> Response:
     """Give the chat back to the agent."""
-    agente_service.set_ia(session=session, chat_id=chat_id, ia_activa=True)
+    supervision.set_ia(session=session, chat_id=chat_id, ia_activa=True)
     return _redirect(f"/panel/conversaciones/{chat_id}")
 
 
@@ -555,10 +555,10 @@ def conversacion_responder(
     """A staff reply (which takes the chat over), validated like `POST /rag/chats/{chat_id}/mensajes`."""
     datos, errores = validar(MensajeHumanoCreate, {"texto": form.get("texto") or ""})
     if datos is None:
-        chat = agente_service.detalle(session=session, chat_id=chat_id)
+        chat = supervision.detalle(session=session, chat_id=chat_id)
         error = f"Respuesta: {errores.get('texto', 'no válida')}"
         return _page(request, yo, "conversaciones/detalle.html", 422, chat=chat, canal=None, error=error)
-    agente_service.add_staff_message(session=session, chat_id=chat_id, texto=datos.texto, autor=yo.usuario.email)
+    supervision.add_staff_message(session=session, chat_id=chat_id, texto=datos.texto, autor=yo.usuario.email)
     return _redirect(f"/panel/conversaciones/{chat_id}")
 
 

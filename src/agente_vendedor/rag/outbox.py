@@ -1,7 +1,14 @@
-"""Record index work inside the caller's transaction: the outbox row and the full-text copy commit with the data."""
+"""Record index work inside the caller's transaction: the outbox row and the full-text copy commit with the data.
+
+The index processes the outbox after the outermost commit only (see `Rag.install`), so callers may nest
+`savepoint`s freely: work queued inside one that rolls back leaves with it; work queued inside one that is
+released waits for the real commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal, Protocol
 
 from sqlalchemy import delete, insert
@@ -28,6 +35,17 @@ class _ClienteLike(Protocol):
     email: str | None
     telefono: str | None
     direccion: str | None
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT inside the caller's transaction: rolled back if the block raises, released otherwise.
+
+    Safe with the index hook: the outbox rows queued inside are processed after the outermost commit, never
+    at the release (which would read them from another connection while this one holds the write lock).
+    """
+    with session.begin_nested():
+        yield
 
 
 def record_producto(session: Session, producto: _ProductoLike, operacion: Operacion = "upsert") -> None:

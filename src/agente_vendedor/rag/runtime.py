@@ -154,6 +154,11 @@ class Rag:
         self._down_until = time.monotonic() + self.pausa_tras_caida
 
     def _after_commit(self, session: Session) -> None:
+        # SQLAlchemy also emits `after_commit` when a SAVEPOINT is released. The data is not committed then, and
+        # processing from another connection would wait on the write lock this session still holds (SQLite), so
+        # the pending work stays flagged until the outermost commit.
+        if session.in_nested_transaction():
+            return
         if session.info.pop(PENDING_FLAG, False) and not self.vectors_paused():
             self._process_unless_busy()
 
