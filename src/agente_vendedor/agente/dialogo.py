@@ -555,7 +555,7 @@ def _recomendar(ctx: Contexto, candidatos: Sequence[tuple[Producto, float | None
 def _agregar(ctx: Contexto, texto: str) -> str:
     """Put what the customer asks for in the cart: one product, or several named in one message."""
     cuantos = intents.todos_los_mostrados(texto)
-    if cuantos is not None and not intents.palabras_producto(texto):
+    if cuantos is not None and not intents.palabras_producto(texto) and intents.restricciones(texto).orden is None:
         elegidos = _los_ultimos(ctx, cuantos)
         if elegidos:
             mensajes = [
@@ -929,6 +929,8 @@ def _cambiar(ctx: Contexto, texto: str) -> str:
     viejo_id = viejo_id if viejo_id is not None else estado.carrito[-1].producto_id
     unidades = estado.cantidad_en_carrito(viejo_id)
     texto_nuevo = re.sub(r"\b(mejor|cambia\w*|en vez de|en lugar de|prefiero|por)\b", " ", intents.normalizar(texto))
+    # "mejor la roja" after the blue backpack: the red one of the same kind.
+    texto_nuevo = _heredar([texto_nuevo], tienda.producto_activo(ctx, viejo_id))[0]
     resuelto = _resolver(ctx, texto_nuevo)
     if isinstance(resuelto, str):
         return resuelto

@@ -504,6 +504,7 @@ FILLER = frozenset(
     cual mejor peor grande grandes chico chica pequeno pequena potente vaya ya ok okay vos usted ustedes ustedes
     les nos te tu su sus aqui alli ahi hacer hago llevar llevarme comprarme necesitaria buscaria gustaria estoy
     estaba estamos interesa interesado interesada interesaria cuesten valga salga tal como esto estos estas
+    oye oiga oigan disculpe disculpa disculpen perdon perdona perdone mira mire fijate
     todo toda todos todas nada mucho mucha muchos muchas poco poca pocos pocas cuanta cuanto cuantos verdad
     nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno en adios chao chau
     bye luego pronto hasta vemos saludos muchas descuento descuentos rebaja rebajas especial oferta dejarlo
@@ -631,6 +632,7 @@ def nombre_suelto(texto: str) -> str | None:
 
 def _sin_restricciones(norm: str) -> str:
     """The text without price limits and amounts of money (their numbers are not quantities)."""
+    norm = re.sub(r"\b(cambi\w*) (?:a|en|por) (\d{1,4})\b", r"\1 \2", norm)  # "cambia a 2" is a quantity, not money
     norm = re.sub(r"\b(a|en|por) \d{1,7}(?=( (me|te|se|y me|si|o algo|euros?|pesos|lucas|dolares)\b|$))", " ", norm)
     norm = _RANGO.sub(" ", norm)
     norm = _PRECIO_MAX.sub(" ", norm)
@@ -907,6 +909,7 @@ def palabras_producto(texto: str) -> str:
     """The words that name a product, without the request around them ("¿tienen taladros?" -> "taladros")."""
     norm = _sin_restricciones(normalizar(_EMAIL.sub(" ", texto)))
     norm = _TODAS.sub(" ", _TELEFONO.sub(" ", norm))  # "dame las que haya": how many, not what
+    norm = re.sub(r"\b(media docena|docenas?)\b", " ", norm)
     norm = re.sub(r"\b(\d+|un|una|dos|tres|cuatro|cinco|seis|par|media docena)\s+" + _ENVASES + r"\b", r"\1", norm)
     norm = re.sub(r"\b(el|la|los|las|un|una)\s+" + _ENVASES + r"\s+de\s+(?=\d)", " ", norm)
     tokens = norm.split()
@@ -953,7 +956,11 @@ def _con_sus_calificativos(partes: list[str]) -> list[str]:
 def segmentos(texto: str) -> list[str]:
     """A message that asks for several products split into one request each ("2 bombillas y una mochila")."""
     partes = []
-    for trozo in re.split(r"[,;+\n]", _EMAIL.sub(" ", texto)):
+    cuerpo = _EMAIL.sub(" ", texto)
+    encabezado, dos_puntos, lista = cuerpo.partition(":")
+    if dos_puntos and re.search(r"[,;\n]|\by\b", lista) and not re.search(r"\d", encabezado):
+        cuerpo = lista  # "lista de útiles: 2 cajas de colores, ...": the heading names no product
+    for trozo in re.split(r"[,;+\n]", cuerpo):
         norm = normalizar(trozo)
         partes += [
             p.strip() for p in re.split(r"\by\b|\be\b|\bmas\b(?= \d| un| una| dos| tres)|\btambien\b|\bademas\b", norm)
@@ -1000,6 +1007,8 @@ def detectar(texto: str, *, esperando: str | None = None) -> Intencion:
         return Intencion.CONFIRMAR
     if re.search(r"\bconfirm", norm) and not negacion(texto):
         return Intencion.CONFIRMAR
+    if _CORREGIR.search(norm) and cantidad(texto) is not None and not _AGREGAR.search(norm):
+        return Intencion.CORREGIR  # "no, cambie a 1": the no is to the quantity, not to the order
     if esperando in ("ofrecido", "eligiendo", "confirmacion", "sin_stock") and negacion(texto):
         return Intencion.NEGAR
     if (

@@ -262,9 +262,11 @@ def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> floa
         best = 0.0
         for term in group:
             if " " in term:
-                if f" {term} " in name_text:
+                # "arena para gato" answers "Arena aglomerante para gato": the phrase's words, not only the phrase.
+                words = [w for w in term.split() if w not in STOPWORDS]
+                if f" {term} " in name_text or all(_term_matches(w, name_words, typo=False) for w in words):
                     best = 1.0
-                elif f" {term} " in other_text:
+                elif f" {term} " in other_text or all(_term_matches(w, other_words, typo=False) for w in words):
                     best = max(best, 0.5)
             elif _term_matches(term, name_words, typo=term == group[-1]):
                 best = 1.0
