@@ -265,8 +265,8 @@ def _consultar(ctx: Contexto, texto: str, intencion: Intencion) -> str:
             return _recomendar(ctx, [(p, None) for p in _mostrados(ctx)])
         return "¿Qué producto le interesa? Dígame qué busca y le enseño opciones con precio y disponibilidad."
     encontrados = tienda.buscar(ctx, palabras)
-    if not encontrados:
-        return _sin_producto(ctx, palabras)
+    if not encontrados or tienda.solo_lo_mencionan([p for p, _ in encontrados], palabras):
+        return _sin_producto(ctx, palabras)  # nothing, or only products that mention it ("apto para microondas")
     if limites.orden is not None and len(encontrados) > 1:
         elegido = _superlativo(ctx, [p for p, _ in encontrados], limites.orden)
         if elegido is not None:

@@ -504,7 +504,7 @@ FILLER = frozenset(
     cual mejor peor grande grandes chico chica pequeno pequena potente vaya ya ok okay vos usted ustedes ustedes
     les nos te tu su sus aqui alli ahi hacer hago llevar llevarme comprarme necesitaria buscaria gustaria estoy
     estaba estamos interesa interesado interesada interesaria cuesten valga salga tal como esto estos estas
-    oye oiga oigan disculpe disculpa disculpen perdon perdona perdone mira mire fijate
+    oye oiga oigan disculpe disculpa disculpen perdon perdona perdone mira mire fijate gusta gustan encanta encantan
     todo toda todos todas nada mucho mucha muchos muchas poco poca pocos pocas cuanta cuanto cuantos verdad
     nuevo nueva tenga tengan tengas queden quedaran queden favorcito xfa pls gracias mil alguno en adios chao chau
     bye luego pronto hasta vemos saludos muchas descuento descuentos rebaja rebajas especial oferta dejarlo

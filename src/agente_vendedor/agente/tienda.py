@@ -181,6 +181,21 @@ def responde_a(producto: Producto, palabras: str) -> bool:
     return rag_text.coverage(grupos, producto.nombre, f"{producto.categoria or ''} {producto.descripcion or ''}") >= 0.5
 
 
+def solo_lo_mencionan(productos: list[Producto], palabras: str) -> bool:
+    """True when the thing asked for (the query's first word or its synonyms) appears in these products only as a
+    use or a detail, never as what they are: "microondas" finds containers "aptos para microondas", "notebooks" a
+    backpack "para portátil"; neither is a microwave or a laptop. Words found nowhere decide nothing here."""
+    grupos = rag_text.term_groups(rag_text.analyze(palabras))
+    if not grupos or not productos:
+        return False
+    cabeza = [grupos[0]]
+    if any(rag_text.coverage(cabeza, p.nombre, "") == 1.0 for p in productos):
+        return False
+    if any(rag_text.coverage(cabeza, p.categoria or "", "") == 1.0 for p in productos):
+        return False  # "¿qué tienen de papelería?"
+    return any(rag_text.coverage(cabeza, p.nombre, p.descripcion or "") > 0 for p in productos)
+
+
 def nombra_producto(ctx: Contexto, palabras: str) -> bool:
     """True when some product answers every one of these words (so they are not, say, a person's name)."""
     if not palabras.strip():
