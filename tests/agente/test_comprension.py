@@ -120,3 +120,41 @@ def test_intents_beyond_the_scripted_phrasing(texto: str, intencion: Intencion) 
 def test_several_products_in_one_message_are_split_into_requests() -> None:
     assert intents.segmentos("2 termos, una tetera y tres tazas") == ["2 termos", "una tetera", "tres tazas"]
     assert intents.segmentos("deme 2 y una tetera") == ["deme 2", "una tetera"]
+
+
+@pytest.mark.parametrize(
+    ("texto", "esperando", "intencion"),
+    [
+        ("vale, 3 de las de 18V", None, Intencion.AGREGAR),  # a yes-word before the quantity
+        ("bueno pues uno de esos", "eligiendo", Intencion.AGREGAR),
+        ("no, cámbialo a 4", "confirmacion", Intencion.CORREGIR),  # the no is to the quantity, not the order
+        ("cambia a 2", "datos_cliente", Intencion.CORREGIR),
+        ("no, mejor no", "confirmacion", Intencion.NEGAR),
+    ],
+)
+def test_yes_words_and_corrections_around_a_quantity(texto: str, esperando: str | None, intencion: Intencion) -> None:
+    assert intents.detectar(texto, esperando=esperando) == intencion
+
+
+def test_a_change_of_quantity_is_not_an_amount_of_money() -> None:
+    assert intents.cantidad("cámbialo a 4") == 4
+    assert intents.cantidad("me lo dejas a 40") is None
+
+
+def test_qualifiers_after_a_comma_stay_with_their_product_and_a_list_heading_is_dropped() -> None:
+    assert intents.segmentos("un taladro sin cable, de los de 18V") == ["un taladro sin cable de los de 18v"]
+    assert intents.segmentos("material: 2 martillos, una sierra y 3 mangueras") == [
+        "2 martillos",
+        "una sierra",
+        "3 mangueras",
+    ]
+
+
+def test_how_many_words_are_not_product_words() -> None:
+    assert intents.palabras_producto("dame las que queden") == ""
+    assert intents.palabras_producto("oiga, disculpe, ¿tienen teteras?") == "teteras"
+    assert intents.todas("dame las que queden")
+
+
+def test_a_name_before_a_dash() -> None:
+    assert intents.contacto("Laura Gil — laura@gil.es").nombre == "Laura Gil"

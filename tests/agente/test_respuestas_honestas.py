@@ -147,3 +147,36 @@ def test_putting_it_off_at_the_summary_places_no_order(
     chat("Luis Mora luis.mora@example.com")
     chat("vale, lo consulto con mi mujer y ya te digo")
     assert ventas(app) == [] and chat.ultima["carrito"]["unidades"] == 2
+
+
+def test_details_given_after_an_offer_show_the_order_and_it_waits_for_a_yes(
+    anon_client: TestClient, catalogo: dict[str, int], app: FastAPI
+) -> None:
+    chat = Chat(anon_client, "datos-tras-oferta")
+    chat("¿tienen la cafetera italiana?")
+    assert "¿Quiere que se lo añada al carrito?" in chat.texto
+    chat("Laura Gil, laura.gil@example.com")
+    assert "Resumen del pedido" in chat.texto and "¿Confirma el pedido?" in chat.texto
+    assert ventas(app) == []  # shown with its total, not ordered
+    chat("sí")
+    [venta] = ventas(app)
+    assert venta.total == producto(app, "Cafetera italiana 6 tazas").precio
+
+
+def test_the_word_that_tells_look_alikes_apart_decides_the_list(
+    anon_client: TestClient, catalogo: dict[str, int]
+) -> None:
+    chat = Chat(anon_client, "parecidos")
+    chat("¿tienen zapatillas de mujer?")
+    assert "Zapatillas deportivas mujer" in chat.texto and "hombre" not in chat.texto
+
+
+def test_a_product_that_only_mentions_the_thing_asked_for_is_not_offered_as_it(
+    anon_client: TestClient, catalogo: dict[str, int], app: FastAPI
+) -> None:
+    chat = Chat(anon_client, "solo-lo-menciona")
+    chat("¿venden vitrocerámicas?")  # the moka pot is "apta para gas y vitrocerámica"
+    assert "no tenemos" in chat.texto.lower()
+    assert [d.tipo for d in demanda(app)] == ["sin_producto"]
+    chat("¿y portátiles?")
+    assert "Ordenador portátil" in chat.texto
