@@ -143,6 +143,7 @@ def test_a_change_of_quantity_is_not_an_amount_of_money() -> None:
 
 def test_qualifiers_after_a_comma_stay_with_their_product_and_a_list_heading_is_dropped() -> None:
     assert intents.segmentos("un taladro sin cable, de los de 18V") == ["un taladro sin cable de los de 18v"]
+    assert intents.segmentos("un taladro sin cable, 18V") == ["un taladro sin cable 18v"]
     assert intents.segmentos("material: 2 martillos, una sierra y 3 mangueras") == [
         "2 martillos",
         "una sierra",

@@ -946,7 +946,8 @@ def _con_sus_calificativos(partes: list[str]) -> list[str]:
     product with two qualities, not two products; "2 cajas de colores, 5 cuadernos" stays two."""
     unidas: list[str] = []
     for parte in partes:
-        if unidas and _CALIFICATIVO.match(parte) and not cantidad_explicita(parte):
+        medida = re.fullmatch(r"\d+(?:[.,]\d+)?\s?(?:w|v|l|ml|kg|g|cm|mm|m|gb)", parte)  # "lamparitas led, 9w"
+        if unidas and (medida or (_CALIFICATIVO.match(parte) and not cantidad_explicita(parte))):
             unidas[-1] = f"{unidas[-1]} {parte}"
         else:
             unidas.append(parte)
