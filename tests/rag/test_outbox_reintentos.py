@@ -29,9 +29,12 @@ class _Embeddings(BaseHTTPRequestHandler):
 
     poison = "veneno"
     down = False
+    hold: threading.Event | None = None  # while set to an unset event, texts with an e-mail (clientes) wait for it
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if _Embeddings.hold is not None and any("@" in text for text in body["input"]):
+            _Embeddings.hold.wait(60)
         if _Embeddings.down:
             status, answer = 400, {"error": {"message": "modelo no cargado", "type": "invalid_request_error"}}
         elif any(_Embeddings.poison in text.lower() for text in body["input"]):
@@ -54,6 +57,7 @@ def embeddings_server() -> Iterator[str]:
     """The fake server on a free loopback port."""
     _Embeddings.down = False
     _Embeddings.poison = "veneno"
+    _Embeddings.hold = None
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -197,3 +201,37 @@ def test_an_outage_counts_no_attempt_search_degrades_and_the_worker_catches_up(
         assert rag.index.count("productos") == 2
         healthy = client.get("/productos/buscar", params={"q": "desbrozadora"})
         assert "X-Busqueda-Modo" not in healthy.headers
+
+
+def test_a_chat_turn_does_not_wait_for_the_new_customers_embedding(
+    local_settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """The customer registered in a chat turn is indexed by the background processor, woken at once (its hourly
+    tick alone would never come here); a staff write still indexes before its response (read-your-writes)."""
+    app = create_app(local_settings.model_copy(update={"OUTBOX_INTERVAL_SECONDS": 3600}))
+    _Embeddings.hold = threading.Event()
+    try:
+        with TestClient(app, headers=admin_headers) as client:
+            respuesta = client.post(
+                "/rag/query", json={"query": "Me llamo Elena Ruiz, elena.ruiz@example.com", "chat_id": "diferido"}
+            )
+            assert respuesta.status_code == 200
+            # The embedding server holds every customer text: the reply came back without waiting for it.
+            assert [r.entidad for r in _outbox(app)] == ["cliente"]
+            _Embeddings.hold.set()
+            deadline = time.monotonic() + 60
+            while _outbox(app) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _outbox(app) == []
+            assert app.state.rag.index.count("clientes") == 1
+
+            creado = client.post("/clientes/", json={"nombre": "Pablo Gil", "email": "pablo.gil@example.com"})
+            assert creado.status_code == 201
+            assert _outbox(app) == []  # processed before the response
+    finally:
+        _Embeddings.hold.set()
+        _Embeddings.hold = None
+        from tests.conftest import _wipe
+
+        _wipe(app)
+        app.state.engine.dispose()

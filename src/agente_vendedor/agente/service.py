@@ -29,6 +29,7 @@ from agente_vendedor.agente.tienda import Contexto, Respuesta
 from agente_vendedor.core.db import utcnow
 from agente_vendedor.core.metrics import CANAL_MENSAJES, LLM_CALLS, RAG_LATENCY
 from agente_vendedor.productos.models import Producto
+from agente_vendedor.rag import outbox
 from agente_vendedor.rag.runtime import Rag
 
 logger = structlog.stdlib.get_logger("agente_vendedor.agente")
@@ -215,6 +216,7 @@ def query(
 ) -> Turno:
     """One customer message: stored, answered (unless a person attends the chat), checked, remembered."""
     with RAG_LATENCY.time():
+        outbox.defer(session)  # the customer registered in this turn is indexed after the reply, not before it
         conversacion = _bloquear(session, chat_id, canal)
         CANAL_MENSAJES.labels(canal, "entrante").inc()
         guardar_mensaje(session, conversacion, "cliente", texto)

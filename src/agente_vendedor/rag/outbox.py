@@ -18,6 +18,7 @@ from agente_vendedor.rag import text as rag_text
 from agente_vendedor.rag.models import IndiceOutbox, clientes_fts, productos_fts
 
 PENDING_FLAG = "rag_pendiente"
+DEFER_FLAG = "rag_diferir"
 Operacion = Literal["upsert", "delete"]
 
 
@@ -46,6 +47,15 @@ def savepoint(session: Session) -> Iterator[None]:
     """
     with session.begin_nested():
         yield
+
+
+def defer(session: Session) -> None:
+    """Let the index work this transaction queues wait for the background processor instead of delaying the reply.
+
+    For requests that never read their own writes back through the index: a chat turn that registers the
+    customer does not search clientes by meaning. Without a running processor (CLI, tests) it changes nothing.
+    """
+    session.info[DEFER_FLAG] = True
 
 
 def record_producto(session: Session, producto: _ProductoLike, operacion: Operacion = "upsert") -> None:

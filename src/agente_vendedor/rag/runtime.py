@@ -29,7 +29,7 @@ from agente_vendedor.rag.embeddings import (
 )
 from agente_vendedor.rag.index import COLLECTIONS, IndiceIncompatible, IndiceNoDisponible, VectorIndex, create_client
 from agente_vendedor.rag.models import IndiceOutbox, clientes_fts, productos_fts
-from agente_vendedor.rag.outbox import PENDING_FLAG
+from agente_vendedor.rag.outbox import DEFER_FLAG, PENDING_FLAG
 
 logger = logging.getLogger("agente_vendedor.rag")
 
@@ -96,6 +96,7 @@ class Rag:
         self._process_lock = threading.Lock()
         self._work_waiting = threading.Event()
         self._stop_worker = threading.Event()
+        self._wake_worker = threading.Event()
         self._worker: threading.Thread | None = None
         self._down_until = 0.0
 
@@ -159,8 +160,12 @@ class Rag:
         # the pending work stays flagged until the outermost commit.
         if session.in_nested_transaction():
             return
+        diferir = session.info.pop(DEFER_FLAG, False)
         if session.info.pop(PENDING_FLAG, False) and not self.vectors_paused():
-            self._process_unless_busy()
+            if diferir and self._worker is not None:
+                self._wake_worker.set()  # the reply does not wait for the embedding
+            else:
+                self._process_unless_busy()
 
     def _process_unless_busy(self) -> None:
         """Process the outbox now, unless another thread already is: that one loops again and takes our rows.
@@ -206,7 +211,11 @@ class Rag:
         self._stop_worker.clear()
 
         def run() -> None:
-            while not self._stop_worker.wait(interval):
+            while True:
+                self._wake_worker.wait(interval)
+                self._wake_worker.clear()
+                if self._stop_worker.is_set():
+                    return
                 try:
                     if self._due():
                         self._process_unless_busy()
@@ -219,6 +228,7 @@ class Rag:
     def stop_worker(self) -> None:
         """Stop the periodic processor (app shutdown)."""
         self._stop_worker.set()
+        self._wake_worker.set()
         if self._worker is not None:
             self._worker.join(timeout=10)
             self._worker = None

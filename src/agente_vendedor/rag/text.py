@@ -186,13 +186,21 @@ def _term_matches(term: str, words: Sequence[str], *, typo: bool) -> bool:
     stem = singular(term)
     gender = stem[:-1] if len(stem) >= 4 and stem[-1] in "oa" else None  # "rojo" ~ "roja"
     for word in words:
-        if word.startswith(stem) or singular(word) == stem or (len(stem) >= 5 and stem in word):
+        base = singular(word)
+        if word.startswith(stem) or base == stem or (len(stem) >= 5 and stem in word):
             return True
-        if gender is not None and singular(word)[:-1] == gender and singular(word)[-1:] in ("o", "a"):
+        if gender is not None and base[:-1] == gender and base[-1:] in ("o", "a"):
             return True
-        if typo and len(stem) >= 5 and len(word) >= 4 and SequenceMatcher(None, stem, singular(word)).ratio() >= 0.8:
+        if typo and len(stem) >= 5 and len(word) >= 4 and _parecidas(stem, base):
             return True
     return False
+
+
+@lru_cache(maxsize=65_536)
+def _parecidas(a: str, b: str) -> bool:
+    """A close typo: difflib ratio ≥ 0.8, after its two cheap upper bounds (most pairs stop there)."""
+    matcher = SequenceMatcher(None, a, b)
+    return matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8
 
 
 def term_groups(consulta: Consulta) -> list[tuple[str, ...]]:
@@ -235,12 +243,9 @@ def _merged_units(words: Sequence[str]) -> list[str]:
     return [a + b for a, b in zip(words, words[1:], strict=False) if a.isdigit() and b in UNITS]
 
 
-def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> float:  # noqa: C901
-    """How much of the query a product answers: the share of its words found in the name (1 each) or only in the
-    category or description (half each). The first word counts double: in Spanish it is usually the thing asked for
-    ("cafetera eléctrica", "croquetas para perro"), the rest qualify it."""
-    if not groups:
-        return 0.0
+@lru_cache(maxsize=32_768)
+def _product_words(nombre: str, resto: str) -> tuple[tuple[str, ...], str, tuple[str, ...], str]:
+    """A product's words as `coverage` weighs them (cached: the same products come back query after query)."""
     all_name_words = tokens(nombre)
     # "Mochila ... para portátil", "Olla ... con tapa": what follows "para"/"con" qualifies the product.
     cut = next((i for i, w in enumerate(all_name_words) if w in ("para", "con") and i > 0), len(all_name_words))
@@ -257,6 +262,16 @@ def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> floa
     name_text = " " + " ".join(all_name_words) + " "
     other_words = tokens(resto) + measures
     other_text = " " + " ".join(other_words) + " "
+    return tuple(name_words), name_text, tuple(other_words), other_text
+
+
+def coverage(groups: Sequence[tuple[str, ...]], nombre: str, resto: str) -> float:
+    """How much of the query a product answers: the share of its words found in the name (1 each) or only in the
+    category or description (half each). The first word counts double: in Spanish it is usually the thing asked for
+    ("cafetera eléctrica", "croquetas para perro"), the rest qualify it."""
+    if not groups:
+        return 0.0
+    name_words, name_text, other_words, other_text = _product_words(nombre, resto)
     total = 0.0
     for position, group in enumerate(groups):
         best = 0.0
