@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import utcnow
+from agente_vendedor.core.progress import ProgressCallback
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag import text as rag_text
@@ -35,7 +36,6 @@ logger = logging.getLogger("agente_vendedor.rag")
 
 ENTIDADES = {"producto": "productos", "cliente": "clientes"}
 REINDEX_CHUNK = 500
-Progress = Callable[[int], None]
 Clave = tuple[str, int]  # (entidad, entidad_id)
 
 
@@ -416,7 +416,7 @@ class Rag:
         with self.session_factory() as session:
             return int(session.scalar(query) or 0)
 
-    def reindex(self, entidad: str, progress: Progress | None = None) -> int:
+    def reindex(self, entidad: str, progress: ProgressCallback | None = None) -> int:
         """Rebuild the collection and the full-text table of one entity from the database."""
         model: type[Producto] | type[Cliente] = Producto if entidad == "producto" else Cliente
         fts = productos_fts if entidad == "producto" else clientes_fts
