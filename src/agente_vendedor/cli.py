@@ -10,9 +10,9 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from agente_vendedor import respaldo as backups
 from agente_vendedor.auth import service as auth_service
 from agente_vendedor.auth.schemas import UsuarioCreate
-from agente_vendedor.core import backup as backups
 from agente_vendedor.core import migrate as migrations
 from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
