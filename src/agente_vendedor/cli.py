@@ -306,19 +306,8 @@ def exportar(
 
     from agente_vendedor.core.errors import AppError, validation_errors
     from agente_vendedor.exportar import service as export_service
-    from agente_vendedor.exportar.schemas import (
-        FiltrosClientes,
-        FiltrosConversaciones,
-        FiltrosProductos,
-        FiltrosVentas,
-    )
+    from agente_vendedor.exportar.entidades import ENTIDADES
 
-    models: dict[str, Any] = {
-        "clientes": FiltrosClientes,
-        "productos": FiltrosProductos,
-        "ventas": FiltrosVentas,
-        "conversaciones": FiltrosConversaciones,
-    }
     values: dict[str, Any] = {"formato": formato, "separador": separador, "bom": bom}
     given = {
         "fecha_desde": fecha_desde,
@@ -331,12 +320,12 @@ def exportar(
     for name, value in given.items():
         if value is None:
             continue
-        if name not in models[entidad].model_fields:
+        if name not in ENTIDADES[entidad].filtros.model_fields:
             console.print(f"[red]La opción --{name.replace('_', '-')} no se aplica a {entidad}[/red]")
             raise typer.Exit(code=2)
         values[name] = value
     try:
-        filtros = models[entidad].model_validate(values)
+        filtros = ENTIDADES[entidad].filtros.model_validate(values)
     except ValidationError as exc:
         for error in validation_errors(exc.errors()):
             console.print(f"[red]'{error.campo}' {error.mensaje}[/red]")
@@ -345,21 +334,20 @@ def exportar(
     settings = get_settings()
     engine = create_db_engine(settings.sqlalchemy_url)
     try:
-        consulta = export_service.build(entidad=entidad, filtros=filtros)
         with create_session_factory(engine)() as session:
-            total = export_service.count(session=session, consulta=consulta)
-        maximo = 2**62 if sin_limite else settings.MAX_EXPORT_RECORDS
-        export_service.check_limit(total=total, maximo=maximo, formato=filtros.formato)
+            exportacion = export_service.start(
+                session=session,
+                engine=engine,
+                entidad=entidad,
+                filtros=filtros,
+                usuario="cli",
+                destino=salida,
+                maximo=2**62 if sin_limite else settings.MAX_EXPORT_RECORDS,
+            )
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(f"Exportando {entidad}", total=total)
-            resultado = export_service.write_file(
-                engine=engine,
-                consulta=consulta,
-                destino=salida,
-                usuario="cli",
-                on_rows=lambda n: progress.advance(task, n),
-            )
+            task = progress.add_task(f"Exportando {entidad}", total=exportacion.total)
+            resultado = exportacion.write(on_rows=lambda n: progress.advance(task, n))
     except AppError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(code=1) from exc
