@@ -347,8 +347,8 @@ def test_backup_and_restore_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     runner = CliRunner()
     get_settings.cache_clear()
     try:
-        assert runner.invoke(cli, ["seed-demo"]).exit_code == 0
-        made = runner.invoke(cli, ["backup", "--destino", "copias"])
+        assert runner.invoke(cli, ["cargar-demo"]).exit_code == 0
+        made = runner.invoke(cli, ["respaldar", "--destino", "copias"])
         assert made.exit_code == 0, made.output
         assert "Copia completada" in made.output
         (folder,) = (tmp_path / "copias").iterdir()
@@ -356,19 +356,19 @@ def test_backup_and_restore_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'restaurada.db'}")
         monkeypatch.setenv("EXPORT_DIRECTORY", str(tmp_path / "exports-restauradas"))
         get_settings.cache_clear()
-        restored = runner.invoke(cli, ["restore", str(folder)])
+        restored = runner.invoke(cli, ["restaurar", str(folder)])
         assert restored.exit_code == 0, restored.output
         assert f"Revisión del esquema restaurada: {head_revision(get_settings().sqlalchemy_url)}" in restored.output
         assert _count_clientes(get_settings().DATABASE_URL) == 5
         assert (tmp_path / "exports-restauradas" / "exportación.csv").read_text() == "José"
 
-        again = runner.invoke(cli, ["restore", str(folder)])
+        again = runner.invoke(cli, ["restaurar", str(folder)])
         assert again.exit_code == 1
         assert "no se ha restaurado nada" in again.output
 
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'otra.db'}")
         get_settings.cache_clear()
-        nothing = runner.invoke(cli, ["restore", str(tmp_path)])
+        nothing = runner.invoke(cli, ["restaurar", str(tmp_path)])
         assert nothing.exit_code == 1
         assert "manifest.json" in nothing.output
         assert not (tmp_path / "otra.db").exists()

@@ -196,4 +196,4 @@ def test_with_a_chroma_server_the_backup_says_to_reindex(settings: Settings, tmp
     result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
     assert result.manifest.file("chroma") is None
     (skipped,) = [s for s in result.manifest.skipped if s.component == "chroma"]
-    assert "agente-vendedor reindex" in skipped.reason
+    assert "agente-vendedor reindexar" in skipped.reason

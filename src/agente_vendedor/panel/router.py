@@ -585,7 +585,7 @@ def exportar(request: Request, session: SessionDep, yo: PanelAdminPost, form: Fo
     datos: dict[str, Any] = {"formato": valores.get("formato", "csv"), "bom": valores.get("formato") == "csv"}
     for nombre in ("fecha_desde", "fecha_hasta"):
         dia = _fecha(valores.get(nombre), nombre, errores)
-        if dia is not None and entidad != "productos":
+        if dia is not None and exportable is not None and nombre in exportable.filtros.model_fields:
             # Whole days: `hasta` includes its last microsecond, as the form speaks in days.
             datos[nombre] = f"{dia.isoformat()}T23:59:59.999999Z" if nombre == "fecha_hasta" else dia.isoformat()
     if exportable is not None and not errores:

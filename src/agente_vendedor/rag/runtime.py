@@ -41,7 +41,7 @@ Clave = tuple[str, int]  # (entidad, entidad_id)
 
 @dataclass(frozen=True)
 class Reintento:
-    """What `reindex --reintentar` did: parked rows given another chance, rows done, reactivated rows failing again."""
+    """What `reindexar --reintentar` did: parked rows reactivated, rows done, reactivated rows failing again."""
 
     reactivadas: int
     procesadas: int
@@ -225,7 +225,7 @@ class Rag:
             return int(session.scalar(query) or 0)
 
     def parked(self) -> int:
-        """Rows that failed too many times and wait for `reindex --reintentar`."""
+        """Rows that failed too many times and wait for `reindexar --reintentar`."""
         with self.session_factory() as session:
             query = select(func.count()).select_from(IndiceOutbox).where(IndiceOutbox.aparcada_en.is_not(None))
             return int(session.scalar(query) or 0)
@@ -365,7 +365,7 @@ class Rag:
     def _check_available(self, cause: Exception) -> None:
         """Raise `IndiceNoDisponible` unless both the vector index and the embedder answer right now.
 
-        A model mismatch is not a row's fault either: it is re-raised until `agente-vendedor reindex` rebuilds.
+        A model mismatch is not a row's fault either: it is re-raised until `agente-vendedor reindexar` rebuilds.
         """
         if isinstance(cause, IndiceIncompatible):
             raise cause

@@ -8,7 +8,7 @@ into a hidden sibling), verifies the staged copies, and only then switches them 
 any step removes what was staged and renames back what was switched, leaving the targets as they were.
 
 With a Chroma server (CHROMA_HOST) the vectors live in the server, not in a local folder: the backup records
-that the index is rebuilt from the restored database with `agente-vendedor reindex`.
+that the index is rebuilt from the restored database with `agente-vendedor reindexar`.
 
 Modules: `service` (create and restore), `manifest`, `sqlite`, `postgresql`, `folders` (Chroma and exports),
 `staging` (what a restored component does) and `exceptions`.

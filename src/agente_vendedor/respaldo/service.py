@@ -31,7 +31,7 @@ from agente_vendedor.respaldo.staging import Staged, quietly, schema_revision
 
 CHROMA_SERVER_REASON = (
     "el índice está en un servidor Chroma (CHROMA_HOST): tras restaurar, reconstrúyalo desde la base de datos "
-    "con `agente-vendedor reindex`"
+    "con `agente-vendedor reindexar`"
 )
 
 
@@ -132,7 +132,7 @@ def restore_backup(*, settings: Settings, source: Path) -> RestoreResult:
         )
     targets = {"chroma": settings.CHROMA_PERSIST_DIRECTORY, "exports": settings.EXPORT_DIRECTORY}
     if settings.CHROMA_HOST:
-        targets.pop("chroma")  # the server's index is rebuilt with `reindex`, never written from a local archive
+        targets.pop("chroma")  # the server's index is rebuilt with `reindexar`, never written from a local archive
     blockers = []
     if reason := (sqlite.blocker(url) if kind == "sqlite" else postgresql.blocker(url)):
         blockers.append(reason)
