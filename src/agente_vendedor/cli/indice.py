@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -10,11 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from agente_vendedor.cli.common import console, db_engine, migrate_database
 from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_session_factory
-from agente_vendedor.rag.index import IndiceNoDisponible
-from agente_vendedor.rag.runtime import ENTIDADES, Rag
 
-# Command-line names (plural, like the API paths) of the index's entities.
-_OBJETIVOS = {plural: singular for singular, plural in ENTIDADES.items()}
+if TYPE_CHECKING:
+    from agente_vendedor.rag.runtime import Rag
 
 
 def reindexar(
@@ -30,7 +28,11 @@ def reindexar(
     ] = False,
 ) -> None:
     """Reconstruye el índice de búsqueda (vectores y texto completo) desde la base de datos."""
-    if entidad is not None and entidad not in _OBJETIVOS:
+    # Lazy: the search runtime loads numpy and the vector index client (about 0.25 s), which no other command needs.
+    from agente_vendedor.rag.runtime import ENTIDADES, Rag
+
+    objetivos = {plural: singular for singular, plural in ENTIDADES.items()}  # the CLI names them in plural
+    if entidad is not None and entidad not in objetivos:
         console.print(f"[red]Entidad desconocida {entidad!r}: use productos o clientes[/red]")
         raise typer.Exit(code=2)
     if reintentar and entidad is not None:
@@ -45,7 +47,7 @@ def reindexar(
             return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
-            for name, singular in _OBJETIVOS.items():
+            for name, singular in objetivos.items():
                 if entidad not in (None, name):
                     continue
                 task = progress.add_task(f"Indexando {name}", total=rag.count_rows(singular))
@@ -60,6 +62,8 @@ def reindexar(
 
 def _retry_parked(rag: Rag) -> None:
     """`reindexar --reintentar`: parked outbox rows get fresh attempts now; exit 1 if some fail again."""
+    from agente_vendedor.rag.index import IndiceNoDisponible  # already loaded with the runtime
+
     try:
         result = rag.retry_parked()
     except IndiceNoDisponible as exc:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from agente_vendedor.canales.envio import set_webhook
 from agente_vendedor.cli.common import console
 from agente_vendedor.core.config import get_settings
 
@@ -15,6 +14,10 @@ def configurar_webhook(
     url: Annotated[str, typer.Argument(help="URL pública https://.../canales/telegram/webhook")],
 ) -> None:
     """Registra en Telegram la URL del webhook con TELEGRAM_WEBHOOK_SECRET (setWebhook)."""
+    # Lazy: canales.envio brings in the whole agent (dialogue engine, LLM client), about 1.4 s that every other
+    # command would pay at start-up if it were imported at the top.
+    from agente_vendedor.canales.envio import set_webhook
+
     settings = get_settings()
     if not settings.telegram_enabled:
         console.print("[red]Telegram no está configurado: defina TELEGRAM_BOT_TOKEN y TELEGRAM_WEBHOOK_SECRET[/red]")
