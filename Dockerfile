@@ -22,7 +22,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     DATA_DIRECTORY=/app/data \
     CHROMA_PERSIST_DIRECTORY=/app/data/chroma_db \
     EXPORT_DIRECTORY=/app/exports
-# pg_dump/pg_restore for `agente-vendedor backup|restore` against PostgreSQL.
+# pg_dump/pg_restore for `agente-vendedor respaldar|restaurar` against PostgreSQL.
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends postgresql-client sqlite3 \
     && rm -rf /var/lib/apt/lists/* \
@@ -37,4 +37,4 @@ VOLUME ["/app/data", "/app/exports"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4).status == 200 else 1)"]
-CMD ["agente-vendedor", "serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["agente-vendedor", "servir", "--host", "0.0.0.0", "--port", "8000"]

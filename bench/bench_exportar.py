@@ -55,7 +55,7 @@ def fill_database(path: Path, n: int) -> None:
     if path.exists():
         path.unlink()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "PYTHONPATH": str(ROOT / "src")}
-    subprocess.run([sys.executable, "-m", "agente_vendedor.cli", "migrate"], check=True, env=env, capture_output=True)
+    subprocess.run([sys.executable, "-m", "agente_vendedor.cli", "migrar"], check=True, env=env, capture_output=True)
     rng = random.Random(42)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     con = sqlite3.connect(path)
@@ -255,7 +255,7 @@ def copy_to_postgres(db: Path, admin_url: str, n: int) -> str:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
-    subprocess.run([sys.executable, "-m", "agente_vendedor.cli", "migrate"], check=True, env=env, capture_output=True)
+    subprocess.run([sys.executable, "-m", "agente_vendedor.cli", "migrar"], check=True, env=env, capture_output=True)
     source = sqlite3.connect(db)
     columns = "id, nombre, email, telefono, direccion, fecha_registro, activo, fecha_ultima_compra, texto_busqueda"
     with psycopg.connect(url) as target, target.cursor() as cursor:

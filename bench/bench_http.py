@@ -7,7 +7,7 @@
 
 The baseline (`bench/http_baseline.py`) is a FastAPI app with an async hello and a sync one-row sqlite3 read
 of the same `clientes` table, served by the same uvicorn (uvloop + httptools). Our server is
-`agente-vendedor serve` (one worker, JSON access log to a file), with its search stack loaded before the load.
+`agente-vendedor servir` (one worker, JSON access log to a file), with its search stack loaded before the load.
 Each endpoint is measured right after its baseline, so both see the same machine load; every figure is
 printed as a ratio to that baseline. `POST /ventas/` is checked for oversell afterwards (stock never below
 zero, units sold equal to stock taken).
@@ -171,7 +171,7 @@ def baseline(db: Path) -> Iterator[Servidor]:
 
 @contextmanager
 def servidor(folder: Path, database_url: str, *, workers: int = 1, **env: str) -> Iterator[Servidor]:
-    """`agente-vendedor serve` (migrates, creates the bench admin) with its JSON log in a file; logged in."""
+    """`agente-vendedor servir` (migrates, creates the bench admin) with its JSON log in a file; logged in."""
     port = _free_port()
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / f"server-{port}.log"  # a file, not a pipe: a full pipe would stall the server
@@ -190,7 +190,7 @@ def servidor(folder: Path, database_url: str, *, workers: int = 1, **env: str) -
         "RATE_LIMIT_LOGIN": "1000/minute",
         **env,
     }
-    command = [sys.executable, "-m", "agente_vendedor.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    command = [sys.executable, "-m", "agente_vendedor.cli", "servir", "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=environment, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -359,7 +359,7 @@ def postgres_database() -> Iterator[str]:
 
 
 def postgres_run(args: argparse.Namespace, folder: Path) -> None:
-    """PostgreSQL + Redis: the same endpoints with `serve --workers 1` and `--workers 2`; the scaling factor."""
+    """PostgreSQL + Redis: the same endpoints with `servir --workers 1` and `--workers 2`; the scaling factor."""
     with postgres_database() as url:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         results: dict[int, list[Medida]] = {}

@@ -1,6 +1,6 @@
 """Order throughput of the running API: orders/second and p50/p95 latency with N concurrent clients.
 
-Starts `agente-vendedor serve` in a subprocess (its own SQLite file unless `--database-url` is given),
+Starts `agente-vendedor servir` in a subprocess (its own SQLite file unless `--database-url` is given),
 creates clientes and productos over HTTP, then for each concurrency level fires `--orders` orders of
 `--lines` lines from that many client threads, each with its own keep-alive connection.
 
@@ -60,7 +60,7 @@ HEADERS: dict[str, str] = {}
 
 
 def login(base: str) -> dict[str, str]:
-    """A bearer token for the bench admin (created by `serve` from ADMIN_EMAIL/ADMIN_PASSWORD)."""
+    """A bearer token for the bench admin (created by `servir` from ADMIN_EMAIL/ADMIN_PASSWORD)."""
     response = httpx.post(f"{base}/auth/token", data={"username": BENCH_ADMIN[0], "password": BENCH_ADMIN[1]})
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -83,7 +83,7 @@ def start_server(database_url: str, folder: Path) -> tuple[subprocess.Popen[byte
         "ADMIN_EMAIL": BENCH_ADMIN[0],
         "ADMIN_PASSWORD": BENCH_ADMIN[1],
     }
-    command = [sys.executable, "-m", "agente_vendedor.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "agente_vendedor.cli", "servir", "--host", "127.0.0.1", "--port", str(port)]
     log = (folder / "server.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
     process = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

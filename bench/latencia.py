@@ -4,7 +4,7 @@ Usage (from the repository root):
     PYTHONPATH=src python bench/latencia.py --productos 10000 [--peticiones 500] [--database-url URL]
 
 Fills a throw-away database with synthetic but realistic Spanish products (bulk insert), times
-`Rag.reindex` (the code behind `agente-vendedor reindex productos`: embeddings + Chroma + full-text table),
+`Rag.reindex` (the code behind `agente-vendedor reindexar productos`: embeddings + Chroma + full-text table),
 starts `uvicorn` in a separate process on loopback and measures sequential requests with a keep-alive client:
 first every query once (embedding not cached yet, "frías"), then the same queries again ("cacheadas").
 """

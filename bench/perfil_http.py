@@ -1,4 +1,4 @@
-"""Where a loaded server spends its CPU: py-spy samples `serve` while wrk drives one endpoint.
+"""Where a loaded server spends its CPU: py-spy samples `servir` while wrk drives one endpoint.
 
     apt-get install -y wrk && pip install -e '.[bench]'     # py-spy comes with the bench extra
     python bench/perfil_http.py --endpoint clientes          # or live, productos, ventas

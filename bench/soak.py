@@ -1,4 +1,4 @@
-"""Soak test: `serve --workers 2` on PostgreSQL + Redis + a `chroma run` server, mixed load, faults injected.
+"""Soak test: `servir --workers 2` on PostgreSQL + Redis + a `chroma run` server, mixed load, faults injected.
 
 Usage (from the repository root; only loopback traffic, bounded in time and in requests):
     python bench/soak.py [--duracion 300] [--hilos 6] [--resultados bench/RESULTS-fiabilidad.md]
@@ -10,7 +10,7 @@ and one backup. Meanwhile: `kill -9` of one worker (uvicorn starts a replacement
 a crash) and a Chroma server stop/start. At the end it checks: no oversell, every 201 order present with the right
 stock arithmetic, no duplicate for a retried key, zero 5xx outside the injected windows, the index converges to the
 database (vectors = rows), and the backup taken under load restores into a new database consistently (and its
-index rebuilds with `reindex`). Prints a JSON report; exit status 1 if any check fails.
+index rebuilds with `reindexar`). Prints a JSON report; exit status 1 if any check fails.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def _redis_ok(port: int) -> bool:
 
 
 def workers_of(pid: int) -> list[int]:
-    """The uvicorn worker processes under the `serve` process (multiprocessing children running `spawn_main`)."""
+    """The uvicorn worker processes under the `servir` process (multiprocessing children running `spawn_main`)."""
     found = []
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -357,9 +357,9 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
     base = f"http://127.0.0.1:{api_port}"
     cli = [sys.executable, "-m", "agente_vendedor.cli"]
     api = Proceso(
-        [*cli, "serve", "--host", "127.0.0.1", "--port", str(api_port), "--workers", "2"],
+        [*cli, "servir", "--host", "127.0.0.1", "--port", str(api_port), "--workers", "2"],
         lambda: _http_ok(f"{base}/health/live") and len(workers_of(api.process.pid if api.process else 0)) == 2,
-        "agente-vendedor serve",
+        "agente-vendedor servir",
         env=env,
     )
     report: dict[str, Any] = {"duracion_s": duracion, "hilos": hilos}
@@ -429,7 +429,7 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
         at(0.3)
         t = carga.now()
         backup = subprocess.run(
-            [*cli, "backup", "--destino", str(work / "copias")], env=env, capture_output=True, text=True, check=False
+            [*cli, "respaldar", "--destino", str(work / "copias")], env=env, capture_output=True, text=True, check=False
         )
         report["backup_s"] = round(carga.now() - t, 2)
         checks["backup_ok"] = backup.returncode == 0
@@ -519,7 +519,7 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
                 DATA_DIRECTORY=str(work / "restaurado" / "data"),
                 CHROMA_PERSIST_DIRECTORY=str(work / "restaurado" / "chroma"),
             )
-            restored = subprocess.run([*cli, "restore", str(folder)], env=renv, capture_output=True, text=True)
+            restored = subprocess.run([*cli, "restaurar", str(folder)], env=renv, capture_output=True, text=True)
             rurl = make_url(restored_url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
             checks["restauracion_ok"] = restored.returncode == 0
             if restored.returncode == 0:
@@ -534,7 +534,7 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
                 # Its index is rebuilt from the restored rows (the Chroma server's data are not in the backup).
                 local = {k: v for k, v in renv.items() if k not in ("CHROMA_HOST", "CHROMA_PORT")}
                 t = time.monotonic()
-                reindexed = subprocess.run([*cli, "reindex"], env=local, capture_output=True, text=True)
+                reindexed = subprocess.run([*cli, "reindexar"], env=local, capture_output=True, text=True)
                 report["reindex_copia_s"] = round(time.monotonic() - t, 1)
                 checks["reindex_copia_ok"] = reindexed.returncode == 0 and _local_index_matches(local)
             else:
@@ -615,7 +615,7 @@ def _write_results(path: Path, report: dict[str, Any]) -> None:
         f"Fecha: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Máquina: 2 núcleos, 24 GiB, **compartida con",
         "las pruebas de otros cuatro ingenieros durante la medición** (latencias y peticiones varían por eso).",
         "",
-        "Montaje: `agente-vendedor serve --workers 2` sobre PostgreSQL local (base desechable), `redis-server` propio",
+        "Montaje: `agente-vendedor servir --workers 2` sobre PostgreSQL local (base desechable), `redis-server` propio",
         "(sin persistencia, otro puerto) y `chroma run` propio; todo en loopback. "
         f"Duración de la carga: {report.get('carga_s')} s, {report.get('hilos')} hilos.",
         "",

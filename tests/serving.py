@@ -1,4 +1,4 @@
-"""Start the real `agente-vendedor serve` in a subprocess for end-to-end tests."""
+"""Start the real `agente-vendedor servir` in a subprocess for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ def free_port() -> int:
 
 @contextmanager
 def serving(cwd: Path, *args: str, **env: str) -> Iterator[str]:
-    """Run `agente-vendedor serve` in `cwd` until /health answers; yield its base URL; stop it afterwards."""
+    """Run `agente-vendedor servir` in `cwd` until /health answers; yield its base URL; stop it afterwards."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEMO_DATA")}
     environment.update(env)
     process = subprocess.Popen(
-        [sys.executable, "-m", "agente_vendedor.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        [sys.executable, "-m", "agente_vendedor.cli", "servir", "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=cwd,
         env=environment,
         stdout=subprocess.PIPE,
@@ -40,14 +40,14 @@ def serving(cwd: Path, *args: str, **env: str) -> Iterator[str]:
         while True:
             if process.poll() is not None:
                 output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"serve terminó con código {process.returncode}:\n{output}")
+                raise AssertionError(f"servir terminó con código {process.returncode}:\n{output}")
             try:
                 if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("serve no respondió en 60 s")
+                raise AssertionError("servir no respondió en 60 s")
             time.sleep(0.2)
         yield base
     finally:

@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if found != expected:
             raise DatabaseNotMigrated(
                 f"La base de datos está en la revisión {found!r} y el código espera {expected!r}: "
-                "ejecute `agente-vendedor migrate` (o `agente-vendedor serve`, que migra al arrancar)"
+                "ejecute `agente-vendedor migrar` (o `agente-vendedor servir`, que migra al arrancar)"
             )
         # A worker (the first one, or uvicorn's replacement of a dead one) takes traffic only once the embedder is
         # loaded: otherwise its first searches and writes wait for the model, seconds on a busy machine.

@@ -1,4 +1,4 @@
-"""Telegram: secret header, dedupe on update_id, /start, replies through the queue, takeover, set-webhook."""
+"""Telegram: secret header, dedupe on update_id, /start, replies through the queue, takeover, configurar-webhook."""
 
 from __future__ import annotations
 
@@ -111,19 +111,21 @@ def test_cli_set_webhook_calls_telegram_with_the_secret(
     monkeypatch.setenv("TELEGRAM_API_URL", fake_api.url)
     get_settings.cache_clear()
     try:
-        r = CliRunner().invoke(cli, ["telegram", "set-webhook", "https://tienda.example.com/canales/telegram/webhook"])
+        r = CliRunner().invoke(
+            cli, ["telegram", "configurar-webhook", "https://tienda.example.com/canales/telegram/webhook"]
+        )
         assert r.exit_code == 0, r.output
         peticion = fake_api.enviados("/setWebhook")[0]
         assert peticion.path == f"/bot{TG_TOKEN}/setWebhook"
         assert peticion.body["url"] == "https://tienda.example.com/canales/telegram/webhook"
         assert peticion.body["secret_token"] == TG_SECRET
         fake_api.respuesta = lambda path, body: (400, {"ok": False, "description": "Bad Request: bad webhook"})
-        r = CliRunner().invoke(cli, ["telegram", "set-webhook", "https://x.example.com/"])
+        r = CliRunner().invoke(cli, ["telegram", "configurar-webhook", "https://x.example.com/"])
         assert r.exit_code == 1 and "bad webhook" in r.output
         monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
         monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
         get_settings.cache_clear()
-        r = CliRunner().invoke(cli, ["telegram", "set-webhook", "https://x.example.com/"])
+        r = CliRunner().invoke(cli, ["telegram", "configurar-webhook", "https://x.example.com/"])
         assert r.exit_code == 2
     finally:
         fake_api.reset()

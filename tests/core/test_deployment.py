@@ -156,7 +156,7 @@ def test_app_environment_makes_valid_production_settings(monkeypatch: pytest.Mon
 
 def test_app_runs_the_console_script_with_two_workers() -> None:
     command = _compose()["services"]["app"]["command"]
-    assert command[:2] == [_console_script(), "serve"]
+    assert command[:2] == [_console_script(), "servir"]
     assert command[command.index("--workers") + 1] == "2"
     assert command[command.index("--host") + 1] == "0.0.0.0"
 
@@ -181,7 +181,7 @@ def test_dockerfile_builds_in_two_stages_and_runs_slim_as_non_root() -> None:
 
 def test_dockerfile_cmd_is_the_console_script_serving_on_all_interfaces() -> None:
     (cmd,) = [json.loads(args) for keyword, args in _final_stage() if keyword == "CMD"]
-    assert cmd == [_console_script(), "serve", "--host", "0.0.0.0", "--port", "8000"]
+    assert cmd == [_console_script(), "servir", "--host", "0.0.0.0", "--port", "8000"]
 
 
 def test_healthcheck_uses_python_and_a_route_the_app_serves(routes: set[str]) -> None:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agente_vendedor.core.config import Settings
+from agente_vendedor.exportar import archivos, entidades, formatos
 from agente_vendedor.exportar import router as export_router
-from agente_vendedor.exportar import service
 from agente_vendedor.exportar.models import Exportacion
 from agente_vendedor.exportar.schemas import FiltrosClientes
 from tests.exportar.data import (
@@ -46,10 +46,10 @@ def _leftovers(folder: Path, name: str) -> list[Path]:
     return [p for p in folder.iterdir() if name in p.name] if folder.exists() else []
 
 
-def _flujo(app: FastAPI, settings: Settings, name: str, **filtros: Any) -> service.Flujo:
-    consulta = service.build(entidad="clientes", filtros=FiltrosClientes(**filtros))
+def _flujo(app: FastAPI, settings: Settings, name: str, **filtros: Any) -> archivos.Flujo:
+    consulta = entidades.build(entidad="clientes", filtros=FiltrosClientes(**filtros))
     destino = settings.EXPORT_DIRECTORY / name
-    return service.Flujo(engine=app.state.engine, consulta=consulta, destino=destino, usuario="prueba")
+    return archivos.Flujo(engine=app.state.engine, consulta=consulta, destino=destino, usuario="prueba")
 
 
 def test_a_download_closed_midway_leaves_no_file_and_is_recorded_as_interrupted(
@@ -96,7 +96,7 @@ def test_a_failure_midway_removes_the_temp_file_and_records_the_error(
         yield b"id,nombre\r\n"
         raise OSError("disco lleno")
 
-    monkeypatch.setattr(service, "_encoded", broken)
+    monkeypatch.setattr(formatos, "encoded", broken)
     chunks = iter(_flujo(app, settings, "rota.csv"))
     assert next(chunks) == b"id,nombre\r\n"
     with pytest.raises(OSError, match="disco lleno"):
@@ -115,11 +115,11 @@ def test_a_failed_excel_export_leaves_nothing_and_is_recorded(
         path.write_bytes(b"PK a medias")
         raise RuntimeError("fallo")
 
-    monkeypatch.setattr(service, "_write_xlsx", broken)
-    consulta = service.build(entidad="clientes", filtros=FiltrosClientes(formato="excel"))
+    monkeypatch.setattr(formatos, "write_xlsx", broken)
+    consulta = entidades.build(entidad="clientes", filtros=FiltrosClientes(formato="excel"))
     destino = settings.EXPORT_DIRECTORY / "rota.xlsx"
     with pytest.raises(RuntimeError):
-        service.write_excel(engine=app.state.engine, consulta=consulta, destino=destino, usuario="prueba")
+        archivos.write_excel(engine=app.state.engine, consulta=consulta, destino=destino, usuario="prueba")
     assert _leftovers(settings.EXPORT_DIRECTORY, "rota.xlsx") == []
     (registro,) = _history(session)
     assert registro.estado == "error" and registro.formato == "excel"
@@ -135,7 +135,7 @@ def test_python_and_native_csv_paths_write_the_same_data(
     assert read_csv(native, separador=";")[1:] == expected
     if backend == "postgresql":
         return  # CSV on PostgreSQL is always COPY
-    monkeypatch.setattr(service, "sqlite_cli", lambda: None)
+    monkeypatch.setattr(formatos, "sqlite_cli", lambda: None)
     portable = b"".join(_flujo(app, settings, "portable.csv", separador=";"))
     assert read_csv(portable, separador=";")[1:] == expected
     assert [r.filas for r in _history(session)] == [len(expected), len(expected)]
@@ -210,7 +210,7 @@ def test_a_real_client_that_disconnects_stops_the_export(
             time.sleep(0.001)
             yield b"x" * 65536
 
-    monkeypatch.setattr(service, "_encoded", endless)
+    monkeypatch.setattr(formatos, "encoded", endless)
     with httpx.stream("GET", f"{live_url}/exportar/clientes", headers=admin_headers, timeout=30) as response:
         assert response.status_code == 200
         assert next(response.iter_raw())
@@ -228,8 +228,8 @@ def test_progress_is_reported_while_a_large_export_runs(app: FastAPI, session: S
     bulk_clientes(session, 12_000)
     for formato in ("csv", "ndjson"):
         calls: list[int] = []
-        consulta = service.build(entidad="clientes", filtros=FiltrosClientes(formato=formato))
-        resultado = service.write_file(
+        consulta = entidades.build(entidad="clientes", filtros=FiltrosClientes(formato=formato))
+        resultado = archivos.write_file(
             engine=app.state.engine,
             consulta=consulta,
             destino=settings.EXPORT_DIRECTORY / f"progreso.{formato}",

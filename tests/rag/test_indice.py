@@ -110,7 +110,7 @@ def test_changing_the_embedding_model_asks_for_a_reindex(tmp_path: Path, setting
     other = VectorIndex(create_client(local), model="openai:text-embedding-3-small", dimension=1536)
     with pytest.raises(IndiceIncompatible) as error:
         other.collection("productos")
-    assert "agente-vendedor reindex" in error.value.message
+    assert "agente-vendedor reindexar" in error.value.message
     assert error.value.status_code == 503
 
 
@@ -127,7 +127,7 @@ def test_search_answers_503_with_a_clear_message_on_a_model_mismatch(
     response = client.get("/productos/buscar", params={"q": "taladro"})
     assert response.status_code == 503
     assert response.json()["code"] == "indice_incompatible"
-    assert "reindex" in response.json()["detail"]
+    assert "reindexar" in response.json()["detail"]
     # Writes go on; their index work waits for the reindex without being blamed (no attempt counted, never parked).
     assert client.post("/productos/", json=producto_data(nombre="Taladro de mano")).status_code == 201
     with app.state.session_factory() as session:
@@ -142,7 +142,7 @@ def test_health_reports_collection_counts(client: TestClient, app: FastAPI) -> N
 
     app.state.rag.index.reset("productos")
     check = client.get("/health").json()["checks"]["chromadb"]
-    assert "productos: 0/2" in check["detail"] and "reindex" in check["detail"]
+    assert "productos: 0/2" in check["detail"] and "reindexar" in check["detail"]
 
 
 @pytest.fixture
@@ -163,14 +163,14 @@ def test_reindex_command_rebuilds_from_the_database(client: TestClient, app: Fas
     with app.state.engine.begin() as connection:
         connection.execute(text("DELETE FROM productos_fts"))
 
-    result = CliRunner().invoke(cli, ["reindex", "productos"])
+    result = CliRunner().invoke(cli, ["reindexar", "productos"])
     assert result.exit_code == 0, result.output
     assert "productos: 48 indexados" in result.output
 
     # A second Chroma client in the same process sees the rebuilt collection; the lexical table is back too.
     assert app.state.rag.index.count("productos") == 48
     assert client.get("/productos/buscar", params={"q": "cafetra"}).json()[0]["sku"].startswith("HOG-CAF")
-    assert CliRunner().invoke(cli, ["reindex", "pedidos"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["reindexar", "pedidos"]).exit_code == 2
 
 
 def test_cache_makes_repeated_queries_free(client: TestClient, app: FastAPI) -> None:

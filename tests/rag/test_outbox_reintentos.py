@@ -120,7 +120,7 @@ def test_a_poisoned_row_is_parked_and_the_rest_go_through(
 
         health = client.get("/health").json()["checks"]["chromadb"]
         assert health["ok"] is True
-        assert "aparcados: 1" in health["detail"] and "reindex --reintentar" in health["detail"]
+        assert "aparcados: 1" in health["detail"] and "reindexar --reintentar" in health["detail"]
 
         # Still poisoned: the CLI gives it fresh attempts, reports the failure and exits 1.
         for name in ("DATABASE_URL", "CHROMA_PERSIST_DIRECTORY", "DATA_DIRECTORY", "EXPORT_DIRECTORY"):
@@ -133,16 +133,16 @@ def test_a_poisoned_row_is_parked_and_the_rest_go_through(
         from agente_vendedor.cli import app as cli
 
         try:
-            failing = CliRunner().invoke(cli, ["reindex", "--reintentar"])
+            failing = CliRunner().invoke(cli, ["reindexar", "--reintentar"])
             assert failing.exit_code == 1, failing.output
             said = " ".join(failing.output.split())  # rich wraps long lines
             assert "reactivados: 1" in said and "vuelven a fallar: 1" in said
 
             _Embeddings.poison = "no-aparece-nunca"  # the cause is fixed (e.g. the provider accepts it now)
-            fixed = CliRunner().invoke(cli, ["reindex", "--reintentar"])
+            fixed = CliRunner().invoke(cli, ["reindexar", "--reintentar"])
             assert fixed.exit_code == 0, fixed.output
             assert "Sin cambios pendientes de reintento" in " ".join(fixed.output.split())
-            assert CliRunner().invoke(cli, ["reindex", "productos", "--reintentar"]).exit_code == 2
+            assert CliRunner().invoke(cli, ["reindexar", "productos", "--reintentar"]).exit_code == 2
         finally:
             get_settings.cache_clear()
         assert _outbox(local_app) == []

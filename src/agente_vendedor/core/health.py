@@ -85,9 +85,9 @@ def check_chromadb(rag: Any) -> Check:
         report = ", ".join(f"{name}: {vectors}/{rows}" for name, (vectors, rows) in status.items())
         report = f"{report} (vectores/filas); pendientes: {pending}; aparcados: {parked}"
         if parked:
-            report += " (fallaron repetidamente: ejecute `agente-vendedor reindex --reintentar`)"
+            report += " (fallaron repetidamente: ejecute `agente-vendedor reindexar --reintentar`)"
         elif pending == 0 and any(vectors != rows for vectors, rows in status.values()):
-            report += "; desfasado respecto a la base de datos: ejecute `agente-vendedor reindex`"
+            report += "; desfasado respecto a la base de datos: ejecute `agente-vendedor reindexar`"
         return report
 
     return _timed(run)

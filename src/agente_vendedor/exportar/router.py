@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 import anyio
@@ -18,22 +18,17 @@ from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import Limit, Skip
 from agente_vendedor.core.routing import DbRoute
 from agente_vendedor.exportar import service
-from agente_vendedor.exportar.schemas import (
-    Entidad,
-    ExportacionResponse,
-    Filtros,
-    FiltrosClientes,
-    FiltrosConversaciones,
-    FiltrosProductos,
-    FiltrosVentas,
-)
+from agente_vendedor.exportar.archivos import file_names
+from agente_vendedor.exportar.entidades import ENTIDADES, Exportable
+from agente_vendedor.exportar.formatos import MEDIA_TYPES
+from agente_vendedor.exportar.schemas import Entidad, ExportacionResponse, Filtros
 
 router = APIRouter(prefix="/exportar", tags=["exportar"], route_class=DbRoute)
 
 _FILE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "El archivo exportado (CSV, JSON, NDJSON o XLSX) como descarga",
-        "content": {media: {} for media in service.MEDIA_TYPES.values()},
+        "content": {media: {} for media in MEDIA_TYPES.values()},
     }
 }
 RESPONSES: dict[int | str, dict[str, Any]] = _FILE | error_responses(
@@ -64,53 +59,41 @@ def _close(chunks: Iterator[bytes]) -> None:
 def export_response(request: Request, session: Session, usuario: str, entidad: Entidad, filtros: Filtros) -> Response:
     """Count (and refuse above the limit) before writing anything, then stream or serve the file."""
     settings: Settings = request.app.state.settings
-    consulta = service.build(entidad=entidad, filtros=filtros)
-    total = service.count(session=session, consulta=consulta)
-    service.check_limit(total=total, maximo=settings.MAX_EXPORT_RECORDS, formato=filtros.formato)
-    session.rollback()  # release the read transaction before the long part (SQLite writers wait on it)
-    descarga, almacenado = service.file_names(entidad=entidad, formato=filtros.formato)
-    destino = settings.EXPORT_DIRECTORY / almacenado
-    headers = {"Content-Disposition": f'attachment; filename="{descarga}"', "X-Total-Count": str(total)}
-    media_type = service.MEDIA_TYPES[filtros.formato]
-    engine = request.app.state.engine
-    if filtros.formato == "excel":
+    descarga, almacenado = file_names(entidad=entidad, formato=filtros.formato)
+    exportacion = service.start(
+        session=session,
+        engine=request.app.state.engine,
+        entidad=entidad,
+        filtros=filtros,
+        usuario=usuario,
+        destino=settings.EXPORT_DIRECTORY / almacenado,
+        maximo=settings.MAX_EXPORT_RECORDS,
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{descarga}"', "X-Total-Count": str(exportacion.total)}
+    media_type = MEDIA_TYPES[exportacion.formato]
+    if exportacion.formato == "excel":
         # An .xlsx is only valid once complete: build it, then send it from disk.
-        service.write_excel(engine=engine, consulta=consulta, destino=destino, usuario=usuario)
-        return FileResponse(destino, media_type=media_type, headers=headers)
-    flujo = service.Flujo(engine=engine, consulta=consulta, destino=destino, usuario=usuario)
-    return StreamingResponse(_in_threadpool(iter(flujo)), media_type=media_type, headers=headers)
+        exportacion.write()
+        return FileResponse(exportacion.destino, media_type=media_type, headers=headers)
+    return StreamingResponse(_in_threadpool(iter(exportacion.stream())), media_type=media_type, headers=headers)
 
 
-@router.get("/clientes", responses=RESPONSES, response_class=Response)
-def exportar_clientes(
-    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosClientes, Query()]
-) -> Response:
-    """Exporta clientes (filtros: `fecha_desde`/`fecha_hasta` sobre `fecha_registro`, `activo`)."""
-    return export_response(request, session, usuario, "clientes", filtros)
+def _route(entidad: Entidad, exportable: Exportable[Any]) -> Callable[..., Response]:
+    """`GET /exportar/{entidad}`, whose query parameters are the fields of the entity's filters model."""
+
+    def exportar(request: Request, session: SessionDep, usuario: ActorDep, filtros: Filtros) -> Response:
+        return export_response(request, session, usuario, entidad, filtros)
+
+    exportar.__annotations__["filtros"] = Annotated[exportable.filtros, Query()]
+    exportar.__name__ = exportar.__qualname__ = f"exportar_{entidad}"
+    exportar.__doc__ = exportable.descripcion
+    return exportar
 
 
-@router.get("/productos", responses=RESPONSES, response_class=Response)
-def exportar_productos(
-    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosProductos, Query()]
-) -> Response:
-    """Exporta el catálogo (filtros: `categoria`, `activo`)."""
-    return export_response(request, session, usuario, "productos", filtros)
-
-
-@router.get("/ventas", responses=RESPONSES, response_class=Response)
-def exportar_ventas(
-    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosVentas, Query()]
-) -> Response:
-    """Exporta pedidos con su cliente y sus líneas (filtros: fechas sobre `fecha_venta`, `estado`, `cliente_id`)."""
-    return export_response(request, session, usuario, "ventas", filtros)
-
-
-@router.get("/conversaciones", responses=RESPONSES, response_class=Response)
-def exportar_conversaciones(
-    request: Request, session: SessionDep, usuario: ActorDep, filtros: Annotated[FiltrosConversaciones, Query()]
-) -> Response:
-    """Exporta los chats del agente, un mensaje por fila (filtros: fechas del mensaje, `chat_id`, `cliente_id`)."""
-    return export_response(request, session, usuario, "conversaciones", filtros)
+for _entidad, _exportable in ENTIDADES.items():
+    router.add_api_route(
+        f"/{_entidad}", _route(_entidad, _exportable), methods=["GET"], responses=RESPONSES, response_class=Response
+    )
 
 
 @router.get("/historial", response_model=list[ExportacionResponse])

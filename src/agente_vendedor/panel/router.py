@@ -25,16 +25,9 @@ from agente_vendedor.core.errors import AppError
 from agente_vendedor.core.params import MAX_DB_INT, IdPath
 from agente_vendedor.core.ratelimit import LimiteExcedido
 from agente_vendedor.exportar import service as exportar_service
+from agente_vendedor.exportar.entidades import ENTIDADES
 from agente_vendedor.exportar.router import export_response
-from agente_vendedor.exportar.schemas import (
-    Entidad,
-    Filtros,
-    FiltrosClientes,
-    FiltrosConversaciones,
-    FiltrosProductos,
-    FiltrosVentas,
-    OpcionesExportacion,
-)
+from agente_vendedor.exportar.schemas import Entidad, Filtros
 from agente_vendedor.panel import graficos, sesion
 from agente_vendedor.panel.dependencies import (
     FormDep,
@@ -60,12 +53,6 @@ router = APIRouter(prefix="/panel", route_class=PanelRoute, include_in_schema=Fa
 Texto = Annotated[str | None, Query(max_length=200)]
 PRODUCTO_CAMPOS = ("nombre", "descripcion", "precio", "stock", "categoria", "sku")
 CLIENTE_CAMPOS = ("nombre", "email", "telefono", "direccion")
-FILTROS_EXPORTACION: dict[str, type[OpcionesExportacion]] = {
-    "clientes": FiltrosClientes,
-    "productos": FiltrosProductos,
-    "ventas": FiltrosVentas,
-    "conversaciones": FiltrosConversaciones,
-}
 FORMATOS = {"csv": "CSV", "excel": "Excel (XLSX)", "json": "JSON", "ndjson": "NDJSON"}
 
 
@@ -576,7 +563,7 @@ def _exportaciones_page(
         "exportaciones.html",
         status_code,
         historial=historial,
-        entidades=list(FILTROS_EXPORTACION),
+        entidades=list(ENTIDADES),
         formatos=FORMATOS,
         **contexto,
     )
@@ -593,16 +580,16 @@ def exportar(request: Request, session: SessionDep, yo: PanelAdminPost, form: Fo
     """Download an export through the same code as `GET /exportar/{entidad}` (history, limits, file copy)."""
     valores = campos(form, ("entidad", "formato", "fecha_desde", "fecha_hasta"))
     entidad = valores.get("entidad", "")
-    modelo = FILTROS_EXPORTACION.get(entidad)
-    errores: dict[str, str] = {} if modelo else {"entidad": "debe ser uno de: " + ", ".join(FILTROS_EXPORTACION)}
+    exportable = ENTIDADES.get(cast(Entidad, entidad))
+    errores: dict[str, str] = {} if exportable else {"entidad": "debe ser uno de: " + ", ".join(ENTIDADES)}
     datos: dict[str, Any] = {"formato": valores.get("formato", "csv"), "bom": valores.get("formato") == "csv"}
     for nombre in ("fecha_desde", "fecha_hasta"):
         dia = _fecha(valores.get(nombre), nombre, errores)
-        if dia is not None and entidad != "productos":
+        if dia is not None and exportable is not None and nombre in exportable.filtros.model_fields:
             # Whole days: `hasta` includes its last microsecond, as the form speaks in days.
             datos[nombre] = f"{dia.isoformat()}T23:59:59.999999Z" if nombre == "fecha_hasta" else dia.isoformat()
-    if modelo is not None and not errores:
-        filtros, errores = validar(modelo, datos)
+    if exportable is not None and not errores:
+        filtros, errores = validar(exportable.filtros, datos)
         if filtros is not None:
             return export_response(request, session, yo.usuario.email, cast(Entidad, entidad), cast(Filtros, filtros))
     return _exportaciones_page(request, session, yo, 422, valores=valores, errores=errores)

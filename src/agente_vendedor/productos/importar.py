@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agente_vendedor.core.errors import AppError, ErrorCampo, validation_errors
+from agente_vendedor.core.progress import ProgressCallback
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate
@@ -228,7 +229,7 @@ def import_productos(
     data: bytes,
     filename: str,
     simular: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ResultadoImportacion:
     """Validate every row, then create or update products (by SKU, else by name) — all of them or none."""
     rows, _mapping = read_rows(data, filename)

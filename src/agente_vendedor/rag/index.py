@@ -93,7 +93,7 @@ class VectorIndex:
             raise IndiceIncompatible(
                 f"El índice '{nombre}' se creó con el modelo {found.get('modelo')!r} "
                 f"({found.get('dimension')} dimensiones) y la configuración usa {self.model!r} "
-                f"({self.dimension} dimensiones): ejecute `agente-vendedor reindex` para reconstruirlo"
+                f"({self.dimension} dimensiones): ejecute `agente-vendedor reindexar` para reconstruirlo"
             )
         return collection
 

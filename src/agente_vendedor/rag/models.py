@@ -21,7 +21,7 @@ class IndiceOutbox(Base):
     operacion: Mapped[str] = mapped_column(String(10), nullable=False)
     fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     # A row whose entity keeps failing is retried with backoff, then parked with its error so it never
-    # blocks the rows behind it (`agente-vendedor reindex --reintentar` gives parked rows another chance).
+    # blocks the rows behind it (`agente-vendedor reindexar --reintentar` gives parked rows another chance).
     intentos: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
     siguiente_intento: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ultimo_error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import utcnow
+from agente_vendedor.core.progress import ProgressCallback
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag import text as rag_text
@@ -35,13 +36,12 @@ logger = logging.getLogger("agente_vendedor.rag")
 
 ENTIDADES = {"producto": "productos", "cliente": "clientes"}
 REINDEX_CHUNK = 500
-Progress = Callable[[int], None]
 Clave = tuple[str, int]  # (entidad, entidad_id)
 
 
 @dataclass(frozen=True)
 class Reintento:
-    """What `reindex --reintentar` did: parked rows given another chance, rows done, reactivated rows failing again."""
+    """What `reindexar --reintentar` did: parked rows reactivated, rows done, reactivated rows failing again."""
 
     reactivadas: int
     procesadas: int
@@ -240,7 +240,7 @@ class Rag:
             return int(session.scalar(query) or 0)
 
     def parked(self) -> int:
-        """Rows that failed too many times and wait for `reindex --reintentar`."""
+        """Rows that failed too many times and wait for `reindexar --reintentar`."""
         with self.session_factory() as session:
             query = select(func.count()).select_from(IndiceOutbox).where(IndiceOutbox.aparcada_en.is_not(None))
             return int(session.scalar(query) or 0)
@@ -380,7 +380,7 @@ class Rag:
     def _check_available(self, cause: Exception) -> None:
         """Raise `IndiceNoDisponible` unless both the vector index and the embedder answer right now.
 
-        A model mismatch is not a row's fault either: it is re-raised until `agente-vendedor reindex` rebuilds.
+        A model mismatch is not a row's fault either: it is re-raised until `agente-vendedor reindexar` rebuilds.
         """
         if isinstance(cause, IndiceIncompatible):
             raise cause
@@ -431,7 +431,7 @@ class Rag:
         with self.session_factory() as session:
             return int(session.scalar(query) or 0)
 
-    def reindex(self, entidad: str, progress: Progress | None = None) -> int:
+    def reindex(self, entidad: str, progress: ProgressCallback | None = None) -> int:
         """Rebuild the collection and the full-text table of one entity from the database."""
         model: type[Producto] | type[Cliente] = Producto if entidad == "producto" else Cliente
         fts = productos_fts if entidad == "producto" else clientes_fts

@@ -1,4 +1,4 @@
-"""The `agente-vendedor` command: migrate, seed-demo and a real first start with `serve`."""
+"""The `agente-vendedor` command: migrar, cargar-demo, a real first start with `servir`, and the old English names."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.models import CommandInfo
 from typer.testing import CliRunner
 
 from agente_vendedor.cli import app as cli
+from agente_vendedor.cli.usuarios import ensure_admin
 from agente_vendedor.core.config import get_settings
 from tests.conftest import BACKENDS
 from tests.serving import serving as _serving
@@ -27,20 +29,20 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
 
 def test_migrate_then_seed_demo_loads_the_catalog_once(cli_env: Path) -> None:
     runner = CliRunner()
-    migrated = runner.invoke(cli, ["migrate"])
+    migrated = runner.invoke(cli, ["migrar"])
     assert migrated.exit_code == 0, migrated.output
-    seeded = runner.invoke(cli, ["seed-demo"])
+    seeded = runner.invoke(cli, ["cargar-demo"])
     assert seeded.exit_code == 0, seeded.output
     assert "48 productos, 5 clientes" in seeded.output
-    again = runner.invoke(cli, ["seed-demo"])
+    again = runner.invoke(cli, ["cargar-demo"])
     assert again.exit_code == 1
     assert "ya tiene productos" in again.output
 
 
 def test_downgrade_command(cli_env: Path) -> None:
     runner = CliRunner()
-    assert runner.invoke(cli, ["migrate"]).exit_code == 0
-    result = runner.invoke(cli, ["downgrade", "0001"])
+    assert runner.invoke(cli, ["migrar"]).exit_code == 0
+    result = runner.invoke(cli, ["revertir", "0001"])
     assert result.exit_code == 0, result.output
     assert "0001" in result.output
 
@@ -88,10 +90,8 @@ def test_demo_data_false_starts_empty(
 
 
 def test_first_start_without_admin_says_how_to_create_one(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from agente_vendedor.cli import _ensure_admin
-
-    assert CliRunner().invoke(cli, ["migrate"]).exit_code == 0
-    _ensure_admin()
+    assert CliRunner().invoke(cli, ["migrar"]).exit_code == 0
+    ensure_admin()
     assert "agente-vendedor crear-usuario" in capsys.readouterr().err
     runner = CliRunner()
     result = runner.invoke(
@@ -107,5 +107,52 @@ def test_first_start_without_admin_says_how_to_create_one(cli_env: Path, capsys:
     weak = runner.invoke(cli, ["crear-usuario", "otro@tienda.example.com", "--password", "corta"])
     assert weak.exit_code == 2
     assert "password" in weak.output
-    _ensure_admin()
+    ensure_admin()
     assert "No hay ningún administrador" not in capsys.readouterr().err
+
+
+# Earlier English names → the Spanish commands that replaced them; scripts written for the old names keep working.
+OLD_NAMES = {
+    ("serve",): ("servir",),
+    ("migrate",): ("migrar",),
+    ("downgrade",): ("revertir",),
+    ("seed-demo",): ("cargar-demo",),
+    ("reindex",): ("reindexar",),
+    ("backup",): ("respaldar",),
+    ("restore",): ("restaurar",),
+    ("telegram", "set-webhook"): ("telegram", "configurar-webhook"),
+}
+
+
+def _registered(path: tuple[str, ...]) -> CommandInfo:
+    """How a command (`("telegram", "set-webhook")` for a subcommand) was registered with typer."""
+    group = cli
+    for name in path[:-1]:
+        (info,) = [g for g in group.registered_groups if g.name == name]
+        assert info.typer_instance is not None
+        group = info.typer_instance
+    (command,) = [c for c in group.registered_commands if c.name == path[-1]]
+    return command
+
+
+@pytest.mark.parametrize(("old", "new"), OLD_NAMES.items(), ids=[" ".join(old) for old in OLD_NAMES])
+def test_an_old_command_name_is_a_hidden_alias_of_the_new_one(old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    alias, command = _registered(old), _registered(new)
+    assert alias.hidden and not command.hidden
+    assert alias.callback is command.callback
+    shown = CliRunner().invoke(cli, [*old, "--help"])
+    assert shown.exit_code == 0, shown.output
+    listed = CliRunner().invoke(cli, [*old[:-1], "--help"]).output
+    assert f" {new[-1]} " in listed and f" {old[-1]} " not in listed
+
+
+def test_old_command_names_still_run(cli_env: Path) -> None:
+    runner = CliRunner()
+    migrated = runner.invoke(cli, ["migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    seeded = runner.invoke(cli, ["seed-demo"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "48 productos, 5 clientes" in seeded.output
+    reverted = runner.invoke(cli, ["downgrade", "0001"])
+    assert reverted.exit_code == 0, reverted.output
+    assert "revertida a 0001" in reverted.output

@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from agente_vendedor import respaldo
 from agente_vendedor.cli import app as cli
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteResponse
-from agente_vendedor.core import backup as backups
 from agente_vendedor.core.config import Settings, get_settings, normalize_database_url
 from agente_vendedor.core.migrate import current_revision, head_revision
 from tests.factories import cliente_data
@@ -138,7 +138,7 @@ def test_backup_while_the_server_writes_restores_a_consistent_prefix(
     try:
         writer.wait_for(3)  # the server is being written to before the backup starts...
         before = _count_clientes(settings.DATABASE_URL)
-        result = backups.create_backup(settings=settings, destination=tmp_path / "copias")
+        result = respaldo.create_backup(settings=settings, destination=tmp_path / "copias")
         after = _count_clientes(settings.DATABASE_URL)
         writer.wait_for(len(writer.created) + 1)  # ...and still after it ends: it wrote throughout
     finally:
@@ -151,7 +151,7 @@ def test_backup_while_the_server_writes_restores_a_consistent_prefix(
     assert result.manifest.database == backend
 
     target_url = empty_database_factory(backend)
-    restored = backups.restore_backup(settings=_settings(target_url, tmp_path / "destino"), source=result.folder)
+    restored = respaldo.restore_backup(settings=_settings(target_url, tmp_path / "destino"), source=result.folder)
     # The app's folders (search index, earlier tests' exports) travel with the database when they hold anything.
     assert restored.restored[0] == "database"
     assert set(restored.restored) == {"database"} | {entry.component for entry in result.manifest.files} - {"database"}
@@ -190,15 +190,15 @@ def test_a_corrupted_file_is_refused_and_nothing_is_written(
     assert client.post("/clientes/", json=cliente_data()).status_code == 201
     source = _settings(settings.DATABASE_URL, tmp_path / "origen")
     _write_tree(source.EXPORT_DIRECTORY, {"clientes.csv": b"nombre\nAna\n"})
-    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
     database_file = result.folder / result.manifest.files[0].name
     data = bytearray(database_file.read_bytes())
     data[len(data) // 2] ^= 0xFF
     database_file.write_bytes(bytes(data))
 
     target = _settings(empty_database_factory(backend), tmp_path / "destino")
-    with pytest.raises(backups.BackupError) as refused:
-        backups.restore_backup(settings=target, source=result.folder)
+    with pytest.raises(respaldo.BackupError) as refused:
+        respaldo.restore_backup(settings=target, source=result.folder)
     assert "no coincide con su suma de control" in refused.value.message
     assert database_file.name in refused.value.message
     assert "no se ha restaurado nada" in refused.value.message
@@ -211,11 +211,11 @@ def test_a_missing_file_is_refused(
 ) -> None:
     source = _settings(settings.DATABASE_URL, tmp_path / "origen")
     _write_tree(source.EXPORT_DIRECTORY, {"clientes.csv": b"nombre\nAna\n"})
-    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
     (result.folder / "exports.tar.gz").unlink()
     target = _settings(empty_database_factory(backend), tmp_path / "destino")
-    with pytest.raises(backups.BackupError, match="falta exports.tar.gz"):
-        backups.restore_backup(settings=target, source=result.folder)
+    with pytest.raises(respaldo.BackupError, match="falta exports.tar.gz"):
+        respaldo.restore_backup(settings=target, source=result.folder)
     assert _table_count(target.DATABASE_URL) == 0
 
 
@@ -225,19 +225,19 @@ def test_restore_refuses_a_target_that_is_not_empty(
     assert client.post("/clientes/", json=cliente_data()).status_code == 201
     source = _settings(settings.DATABASE_URL, tmp_path / "origen")
     _write_tree(source.EXPORT_DIRECTORY, {"clientes.csv": b"nombre\nAna\n"})
-    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
 
     # Back into the database it came from: it has tables and rows.
-    with pytest.raises(backups.BackupError, match="no se ha restaurado nada") as refused:
-        backups.restore_backup(settings=_settings(settings.DATABASE_URL, tmp_path / "otra"), source=result.folder)
+    with pytest.raises(respaldo.BackupError, match="no se ha restaurado nada") as refused:
+        respaldo.restore_backup(settings=_settings(settings.DATABASE_URL, tmp_path / "otra"), source=result.folder)
     assert "ya" in refused.value.message
     assert _count_clientes(settings.DATABASE_URL) == 1
 
     # An empty database but an exports folder in use: nothing is restored, not even the database.
     target = _settings(empty_database_factory(backend), tmp_path / "destino")
     _write_tree(target.EXPORT_DIRECTORY, {"informe.csv": b"en uso"})
-    with pytest.raises(backups.BackupError, match="carpeta de exportaciones .* no está vacía"):
-        backups.restore_backup(settings=target, source=result.folder)
+    with pytest.raises(respaldo.BackupError, match="carpeta de exportaciones .* no está vacía"):
+        respaldo.restore_backup(settings=target, source=result.folder)
     assert _table_count(target.DATABASE_URL) == 0
     assert _tree(target.EXPORT_DIRECTORY) == {"informe.csv": b"en uso"}
 
@@ -258,13 +258,13 @@ def test_chroma_and_exports_round_trip_with_accents(
     source = _settings(settings.DATABASE_URL, tmp_path / "origen")
     _write_tree(source.CHROMA_PERSIST_DIRECTORY, ACCENTED_CHROMA)
     _write_tree(source.EXPORT_DIRECTORY, ACCENTED_EXPORTS)
-    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
     assert {f.name for f in result.manifest.files} >= {"chroma.tar.gz", "exports.tar.gz"}
     assert result.manifest.skipped == []
 
     target = _settings(empty_database_factory(backend), tmp_path / "destino")
     target.EXPORT_DIRECTORY.mkdir(parents=True)  # an existing but empty folder is a valid target
-    restored = backups.restore_backup(settings=target, source=result.folder)
+    restored = respaldo.restore_backup(settings=target, source=result.folder)
     assert restored.restored == ["database", "chroma", "exports"]
     assert _tree(target.CHROMA_PERSIST_DIRECTORY) == ACCENTED_CHROMA
     assert _tree(target.EXPORT_DIRECTORY) == ACCENTED_EXPORTS
@@ -275,7 +275,7 @@ def test_missing_or_empty_folders_are_skipped_and_recorded(
 ) -> None:
     source = _settings(settings.DATABASE_URL, tmp_path / "origen")
     source.EXPORT_DIRECTORY.mkdir(parents=True)
-    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
     manifest = json.loads((result.folder / "manifest.json").read_text(encoding="utf-8"))
     assert [f["component"] for f in manifest["files"]] == ["database"]
     reasons = {s["component"]: s["reason"] for s in manifest["skipped"]}
@@ -284,7 +284,7 @@ def test_missing_or_empty_folders_are_skipped_and_recorded(
     assert manifest["schema_revision"] == head_revision(settings.DATABASE_URL)
     assert manifest["created_at"].endswith("+00:00")
     target = _settings(empty_database_factory(backend), tmp_path / "d")
-    assert backups.restore_backup(settings=target, source=result.folder).restored == ["database"]
+    assert respaldo.restore_backup(settings=target, source=result.folder).restored == ["database"]
     assert not target.CHROMA_PERSIST_DIRECTORY.exists()
 
 
@@ -296,7 +296,7 @@ def _replace_file(folder: Path, name: str, content: bytes) -> None:
     for entry in manifest["files"]:
         if entry["name"] == name:
             entry["size"] = len(content)
-            entry["sha256"] = backups.sha256_of(folder / name)
+            entry["sha256"] = respaldo.sha256_of(folder / name)
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -304,7 +304,7 @@ def test_an_archive_reaching_outside_its_folder_is_refused(tmp_path: Path) -> No
     source = _settings(f"sqlite:///{tmp_path / 'origen.db'}", tmp_path / "origen")
     sqlite3.connect(tmp_path / "origen.db").close()
     _write_tree(source.EXPORT_DIRECTORY, {"a.csv": b"x"})
-    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
     evil = io.BytesIO()
     with tarfile.open(fileobj=evil, mode="w:gz") as tar:
         member = tarfile.TarInfo("../fuera.txt")
@@ -313,8 +313,8 @@ def test_an_archive_reaching_outside_its_folder_is_refused(tmp_path: Path) -> No
     _replace_file(result.folder, "exports.tar.gz", evil.getvalue())
 
     target = _settings(f"sqlite:///{tmp_path / 'destino' / 'nueva.db'}", tmp_path / "destino")
-    with pytest.raises(backups.BackupError, match="entrada no permitida"):
-        backups.restore_backup(settings=target, source=result.folder)
+    with pytest.raises(respaldo.BackupError, match="entrada no permitida"):
+        respaldo.restore_backup(settings=target, source=result.folder)
     assert not (tmp_path / "destino" / "fuera.txt").exists()
     assert not (tmp_path / "destino" / "nueva.db").exists()
 
@@ -324,17 +324,17 @@ def test_restore_into_a_postgres_database_that_does_not_exist_says_so(
 ) -> None:
     if backend != "postgresql":
         pytest.skip("solo PostgreSQL necesita que la base exista antes de restaurar")
-    result = backups.create_backup(settings=settings, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=settings, destination=tmp_path / "copias")
     missing = make_url(settings.DATABASE_URL).set(database="agente_no_existe_xyz").render_as_string(hide_password=False)
-    with pytest.raises(backups.BackupError, match="No se puede conectar .*createdb"):
-        backups.restore_backup(settings=_settings(missing, tmp_path / "destino"), source=result.folder)
+    with pytest.raises(respaldo.BackupError, match="No se puede conectar .*createdb"):
+        respaldo.restore_backup(settings=_settings(missing, tmp_path / "destino"), source=result.folder)
 
 
 def test_backup_refuses_a_destination_inside_a_copied_folder(settings: Settings, tmp_path: Path) -> None:
     source = _settings(settings.DATABASE_URL, tmp_path / "origen")
     _write_tree(source.EXPORT_DIRECTORY, {"a.csv": b"x"})
-    with pytest.raises(backups.BackupError, match="está dentro de"):
-        backups.create_backup(settings=source, destination=source.EXPORT_DIRECTORY / "copias")
+    with pytest.raises(respaldo.BackupError, match="está dentro de"):
+        respaldo.create_backup(settings=source, destination=source.EXPORT_DIRECTORY / "copias")
     assert _tree(source.EXPORT_DIRECTORY) == {"a.csv": b"x"}
 
 
@@ -347,8 +347,8 @@ def test_backup_and_restore_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     runner = CliRunner()
     get_settings.cache_clear()
     try:
-        assert runner.invoke(cli, ["seed-demo"]).exit_code == 0
-        made = runner.invoke(cli, ["backup", "--destino", "copias"])
+        assert runner.invoke(cli, ["cargar-demo"]).exit_code == 0
+        made = runner.invoke(cli, ["respaldar", "--destino", "copias"])
         assert made.exit_code == 0, made.output
         assert "Copia completada" in made.output
         (folder,) = (tmp_path / "copias").iterdir()
@@ -356,19 +356,19 @@ def test_backup_and_restore_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'restaurada.db'}")
         monkeypatch.setenv("EXPORT_DIRECTORY", str(tmp_path / "exports-restauradas"))
         get_settings.cache_clear()
-        restored = runner.invoke(cli, ["restore", str(folder)])
+        restored = runner.invoke(cli, ["restaurar", str(folder)])
         assert restored.exit_code == 0, restored.output
         assert f"Revisión del esquema restaurada: {head_revision(get_settings().sqlalchemy_url)}" in restored.output
         assert _count_clientes(get_settings().DATABASE_URL) == 5
         assert (tmp_path / "exports-restauradas" / "exportación.csv").read_text() == "José"
 
-        again = runner.invoke(cli, ["restore", str(folder)])
+        again = runner.invoke(cli, ["restaurar", str(folder)])
         assert again.exit_code == 1
         assert "no se ha restaurado nada" in again.output
 
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'otra.db'}")
         get_settings.cache_clear()
-        nothing = runner.invoke(cli, ["restore", str(tmp_path)])
+        nothing = runner.invoke(cli, ["restaurar", str(tmp_path)])
         assert nothing.exit_code == 1
         assert "manifest.json" in nothing.output
         assert not (tmp_path / "otra.db").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tarfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,10 +11,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from agente_vendedor.core import backup as backups
+from agente_vendedor import respaldo
 from agente_vendedor.core.config import Settings, normalize_database_url
+from agente_vendedor.respaldo import postgresql, sqlite
+from agente_vendedor.respaldo import service as respaldo_service
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.core.test_backup import (
+from tests.respaldo.test_backup import (
     ACCENTED_CHROMA,
     ACCENTED_EXPORTS,
     _count_clientes,
@@ -83,7 +86,7 @@ def backup_folder(settings: Settings, tmp_path: Path) -> Iterator[tuple[Path, in
         source = _settings(settings.DATABASE_URL, tmp_path / "origen")
         _write_tree(source.CHROMA_PERSIST_DIRECTORY, ACCENTED_CHROMA)
         _write_tree(source.EXPORT_DIRECTORY, ACCENTED_EXPORTS)
-        folder = backups.create_backup(settings=source, destination=tmp_path / "copias").folder
+        folder = respaldo.create_backup(settings=source, destination=tmp_path / "copias").folder
         yield folder, _count_clientes(settings.DATABASE_URL)
     finally:
         with Session(engine) as session:
@@ -101,9 +104,9 @@ def test_every_step_is_a_restore_step(
 ) -> None:
     folder, clientes = backup_folder
     seen: list[str] = []
-    monkeypatch.setattr(backups, "_paso", seen.append)
+    monkeypatch.setattr(respaldo_service, "_paso", seen.append)
     target = _settings(empty_database_factory(backend), tmp_path / "destino")
-    backups.restore_backup(settings=target, source=folder)
+    respaldo.restore_backup(settings=target, source=folder)
     assert seen == STEPS
     assert _count_clientes(target.DATABASE_URL) == clientes
     assert _leftovers(tmp_path / "destino", target.DATABASE_URL) == []
@@ -127,9 +130,9 @@ def test_a_failure_at_any_step_leaves_the_targets_as_they_were(
         if name == step:
             raise Fallo(name)
 
-    monkeypatch.setattr(backups, "_paso", fail_at)
+    monkeypatch.setattr(respaldo_service, "_paso", fail_at)
     with pytest.raises(Fallo):
-        backups.restore_backup(settings=target, source=folder)
+        respaldo.restore_backup(settings=target, source=folder)
 
     assert _table_count(target.DATABASE_URL) == 0
     assert not target.CHROMA_PERSIST_DIRECTORY.exists()
@@ -142,7 +145,7 @@ def test_a_failure_at_any_step_leaves_the_targets_as_they_were(
 
     # Nothing was left half done: the same restore now goes through.
     monkeypatch.undo()
-    restored = backups.restore_backup(settings=target, source=folder)
+    restored = respaldo.restore_backup(settings=target, source=folder)
     assert restored.restored == ["database", "chroma", "exports"]
     assert _count_clientes(target.DATABASE_URL) == clientes
     assert _tree(target.CHROMA_PERSIST_DIRECTORY) == ACCENTED_CHROMA
@@ -164,9 +167,12 @@ def test_a_failure_inside_a_step_leaves_nothing_staged(
         raise Fallo("a medias")
 
     # The database load itself fails half way (pg_restore into the new database / the SQLite unpacking).
-    monkeypatch.setattr(backups, "_restore_postgres" if backend == "postgresql" else "_unpack_sqlite", broken)
+    if backend == "postgresql":
+        monkeypatch.setattr(postgresql, "_restore_postgres", broken)
+    else:
+        monkeypatch.setattr(sqlite, "_unpack_sqlite", broken)
     with pytest.raises(Fallo):
-        backups.restore_backup(settings=target, source=folder)
+        respaldo.restore_backup(settings=target, source=folder)
     assert _table_count(target.DATABASE_URL) == 0
     assert _leftovers(tmp_path / "destino", target.DATABASE_URL) == []
     if backend == "postgresql":
@@ -174,9 +180,9 @@ def test_a_failure_inside_a_step_leaves_nothing_staged(
 
     # An archive fails while it is extracted.
     monkeypatch.undo()
-    monkeypatch.setattr(backups.tarfile.TarFile, "extractall", broken)
+    monkeypatch.setattr(tarfile.TarFile, "extractall", broken)
     with pytest.raises(Fallo):
-        backups.restore_backup(settings=target, source=folder)
+        respaldo.restore_backup(settings=target, source=folder)
     assert _table_count(target.DATABASE_URL) == 0
     assert not target.CHROMA_PERSIST_DIRECTORY.exists() and not target.EXPORT_DIRECTORY.exists()
     assert _leftovers(tmp_path / "destino", target.DATABASE_URL) == []
@@ -187,7 +193,7 @@ def test_a_failure_inside_a_step_leaves_nothing_staged(
 def test_with_a_chroma_server_the_backup_says_to_reindex(settings: Settings, tmp_path: Path) -> None:
     source = _settings(settings.DATABASE_URL, tmp_path / "origen").model_copy(update={"CHROMA_HOST": "127.0.0.1"})
     _write_tree(source.CHROMA_PERSIST_DIRECTORY, ACCENTED_CHROMA)  # a stale local folder is not the index
-    result = backups.create_backup(settings=source, destination=tmp_path / "copias")
+    result = respaldo.create_backup(settings=source, destination=tmp_path / "copias")
     assert result.manifest.file("chroma") is None
     (skipped,) = [s for s in result.manifest.skipped if s.component == "chroma"]
-    assert "agente-vendedor reindex" in skipped.reason
+    assert "agente-vendedor reindexar" in skipped.reason
