@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from agente_vendedor.core import models  # noqa: F401  (registers every table on the metadata)
+import agente_vendedor.models  # noqa: F401  (registers every table on the metadata)
 from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import Base, ensure_sqlite_folder
 

@@ -1,4 +1,13 @@
-"""Import every model so the metadata (and Alembic) sees all tables."""
+"""The model registry: importing this module imports every feature's models.
+
+SQLAlchemy resolves a relationship by class name (`relationship("Venta")`) and Alembic compares the database with
+`Base.metadata`: both only see the mappers and tables whose module has been imported. A process that queries before
+importing, say, `ventas.models` fails on `Cliente`'s first use, and autogenerate would propose dropping the tables it
+never saw. The composition roots (`main.py`, `migrations/env.py`) import this module so every mapper is known.
+
+It sits next to `main.py` rather than in `core/` because it imports every feature: `core/` is plumbing and never
+imports a feature package (`tests/test_arquitectura.py` checks that).
+"""
 
 from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha, Mensaje
 from agente_vendedor.auth.models import Usuario
