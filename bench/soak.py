@@ -594,9 +594,9 @@ def _converged(base: str) -> bool:
 
 
 def _local_index_matches(env: dict[str, str]) -> bool:
-    from agente_vendedor.core.config import Settings
     from agente_vendedor.core.db import create_db_engine, create_session_factory
     from agente_vendedor.rag.runtime import Rag
+    from agente_vendedor.settings import Settings
 
     settings = Settings(_env_file=None, **{k: v for k, v in env.items() if k in Settings.model_fields})  # type: ignore[call-arg]
     engine = create_db_engine(settings.sqlalchemy_url)

@@ -41,13 +41,13 @@ from agente_vendedor.agente import service as agente_service
 from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha, Mensaje
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core import migrate
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.rag.runtime import Rag
+from agente_vendedor.settings import Settings
 from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistorial, VentaLinea
 
 HERE = Path(__file__).parent / "dialogos"

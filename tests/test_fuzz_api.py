@@ -45,8 +45,8 @@ def test_fuzz_anonymous(app: FastAPI) -> None:
 
 
 def test_the_fuzzer_catches_a_server_error(settings: object, admin_headers: dict[str, str]) -> None:
-    from agente_vendedor.core.config import Settings
     from agente_vendedor.main import create_app
+    from agente_vendedor.settings import Settings
 
     assert isinstance(settings, Settings)
     broken = create_app(settings)

@@ -14,10 +14,10 @@ from agente_vendedor.auth import service as auth_service
 from agente_vendedor.auth.schemas import UsuarioCreate
 from agente_vendedor.core import backup as backups
 from agente_vendedor.core import migrate as migrations
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.logging import configure_logging
 from agente_vendedor.demo import service as demo_service
+from agente_vendedor.settings import get_settings
 
 app = typer.Typer(help="Agente Vendedor Inteligente: servidor y tareas de mantenimiento.", no_args_is_help=True)
 console = Console(stderr=True)

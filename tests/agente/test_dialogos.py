@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from agente_vendedor.clientes.models import Cliente
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from agente_vendedor.ventas.models import ClaveIdempotencia
 from tests.agente.conftest import Chat, demanda, producto, ventas
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
+from agente_vendedor.settings import Settings
 from tests.conftest import TEST_PASSWORD, StaffMember
 
 

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from agente_vendedor.agente.models import Conversacion, Mensaje
 from agente_vendedor.canales.models import CanalContacto, CanalSaliente
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.conftest import _wipe
 from tests.rag.conftest import reset_index
 

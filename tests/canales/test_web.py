@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agente_vendedor.canales.horario import parse_horario
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.conftest import _wipe
 from tests.rag.conftest import reset_index, seed_catalog
 

@@ -24,8 +24,8 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from agente_vendedor.ventas.models import Venta
 from tests.canales.conftest import contar
 from tests.conftest import StaffMember, _wipe

@@ -24,8 +24,9 @@ from agente_vendedor.cli import app as cli
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteResponse
 from agente_vendedor.core import backup as backups
-from agente_vendedor.core.config import Settings, get_settings, normalize_database_url
+from agente_vendedor.core.config import normalize_database_url
 from agente_vendedor.core.migrate import current_revision, head_revision
+from agente_vendedor.settings import Settings, get_settings
 from tests.factories import cliente_data
 
 PRELOADED = 3000

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from agente_vendedor.core.config import DEFAULT_SECRET_KEY, Settings
+from agente_vendedor.core.config import DEFAULT_SECRET_KEY
+from agente_vendedor.settings import Settings
 
 
 def _settings(**values: object) -> Settings:

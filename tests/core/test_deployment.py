@@ -16,8 +16,8 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings that other branches of this release add; the compose file may already set them.

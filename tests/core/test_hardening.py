@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.logging import MaskingFilter, mask
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.conftest import TEST_PASSWORD, StaffMember
 from tests.factories import cliente_data
 

@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from agente_vendedor.core import backup as backups
-from agente_vendedor.core.config import Settings, normalize_database_url
+from agente_vendedor.core.config import normalize_database_url
+from agente_vendedor.settings import Settings
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.core.test_backup import (
     ACCENTED_CHROMA,

@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.exportar import router as export_router
 from agente_vendedor.exportar import service
 from agente_vendedor.exportar.models import Exportacion
 from agente_vendedor.exportar.schemas import FiltrosClientes
+from agente_vendedor.settings import Settings
 from tests.exportar.data import (
     TRICKY,
     add_clientes,

@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.metrics import CATALOG_CACHE
 from agente_vendedor.main import create_app
 from agente_vendedor.productos.models import Producto
+from agente_vendedor.settings import Settings
 from tests.conftest import StaffMember
 from tests.factories import producto_data
 

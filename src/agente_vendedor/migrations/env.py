@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import agente_vendedor.models  # noqa: F401  (registers every table on the metadata)
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import Base, ensure_sqlite_folder
+from agente_vendedor.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
