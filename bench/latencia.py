@@ -253,7 +253,7 @@ def bench_settings(prefix: str, database_url: str | None) -> Settings:
     url = database_url or f"sqlite:///{folder / 'bench.db'}"
     migrate.upgrade(url)
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         DATABASE_URL=url,
         DATA_DIRECTORY=folder,
         CHROMA_PERSIST_DIRECTORY=folder / "chroma",

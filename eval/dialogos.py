@@ -137,7 +137,7 @@ class Banco:
         tiene_info = "TIENDA_INFO" in Settings.model_fields
         opciones: dict[str, Any] = {"TIENDA_INFO": carpeta / "tienda.yaml"} if tiene_info else {}
         self.settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             DATABASE_URL=self.url,
             DATA_DIRECTORY=self.tmp,
             CHROMA_PERSIST_DIRECTORY=self.tmp / "chroma",
@@ -198,7 +198,8 @@ class Banco:
             dicho += " " + texto
             with self.rag.session_factory() as session:
                 turno = agente_service.query(session=session, rag=self.rag, chat_id=chat_id, texto=texto)
-                venta_total = session.get(Venta, turno.respuesta.venta_id).total if turno.respuesta.venta_id else None
+                venta_id = turno.respuesta.venta_id
+                venta_total = session.get_one(Venta, venta_id).total if venta_id else None
                 session.commit()
             r = turno.respuesta
             respuesta = r.respuesta or ""

@@ -29,7 +29,7 @@ from agente_vendedor.rag.runtime import Rag
 from agente_vendedor.settings import Settings
 
 HERE = Path(__file__).parent
-MODOS = ("lexico", "vectorial", "hibrido")
+MODOS: tuple[rag_service.Modo, ...] = ("lexico", "vectorial", "hibrido")
 
 
 def load(rag: Rag) -> dict[int, str]:
@@ -90,7 +90,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{folder / 'eval.db'}"
     migrate.upgrade(url)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         DATABASE_URL=url,
         DATA_DIRECTORY=folder,
         CHROMA_PERSIST_DIRECTORY=folder / "chroma",

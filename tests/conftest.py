@@ -89,7 +89,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     """Settings for the test app: its own folders, no demo data, no `.env`."""
     base = tmp_path_factory.mktemp("app")
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         ENVIRONMENT="test",
         DATABASE_URL=database_url,
         DATA_DIRECTORY=base / "data",

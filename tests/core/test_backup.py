@@ -35,7 +35,7 @@ PRELOADED = 3000
 def _settings(url: str, base: Path) -> Settings:
     """Settings pointing at a database and at folders of its own under `base`."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         ENVIRONMENT="test",
         DATABASE_URL=url,
         DATA_DIRECTORY=base / "data",

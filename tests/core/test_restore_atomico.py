@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tarfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -175,7 +176,7 @@ def test_a_failure_inside_a_step_leaves_nothing_staged(
 
     # An archive fails while it is extracted.
     monkeypatch.undo()
-    monkeypatch.setattr(backups.tarfile.TarFile, "extractall", broken)
+    monkeypatch.setattr(tarfile.TarFile, "extractall", broken)
     with pytest.raises(Fallo):
         backups.restore_backup(settings=target, source=folder)
     assert _table_count(target.DATABASE_URL) == 0

@@ -20,7 +20,7 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def _hits() -> float:
-    return CATALOG_CACHE.labels("hit")._value.get()
+    return float(CATALOG_CACHE.labels("hit")._value.get())
 
 
 def test_reads_are_cached_and_a_price_change_is_visible_at_once(client: TestClient, anon_client: TestClient) -> None:
