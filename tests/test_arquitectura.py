@@ -28,11 +28,11 @@ CORE = "core"
 COMPOSITION_ROOTS = frozenset({"main", "cli", "settings", "models", "migrations"})
 
 # Imports that close a cycle and are known, each to be removed, never added to: `rag` (hybrid search, vector index
-# and its outbox) knows the entities it indexes (their models, `producto_doc`, the literal cliente search), while
+# and its outbox) knows the entities it indexes (their models, and the literal cliente search it ranks), while
 # `clientes` and `productos` call it (their write paths queue index work in `rag.outbox`, their `/buscar` routes call
 # `rag.service`). Breaking it means making `rag` generic over what it indexes: each package describing its own
-# documents and search, handed to `Rag` by the composition root, instead of `rag` importing them. The test below
-# fails once one of these imports is gone, so the list only shrinks.
+# documents and search, handed to `Rag` by the composition root, instead of `rag` importing them.
+# `test_known_cycle_imports_are_still_there` fails once one of these imports is gone, so the list only shrinks.
 KNOWN_CYCLE_IMPORTS = frozenset(
     {
         ("agente_vendedor.rag.runtime", "agente_vendedor.clientes.models"),
