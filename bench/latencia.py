@@ -30,10 +30,10 @@ import httpx
 from sqlalchemy import insert
 
 from agente_vendedor.core import migrate
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag.runtime import Rag
+from agente_vendedor.settings import Settings
 
 CATALOGO: dict[str, list[str]] = {
     "Herramientas": [
@@ -253,7 +253,7 @@ def bench_settings(prefix: str, database_url: str | None) -> Settings:
     url = database_url or f"sqlite:///{folder / 'bench.db'}"
     migrate.upgrade(url)
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         DATABASE_URL=url,
         DATA_DIRECTORY=folder,
         CHROMA_PERSIST_DIRECTORY=folder / "chroma",

@@ -88,9 +88,9 @@ def report(raw: Path, medida: bench_http.Medida, top: int) -> None:
     """Aggregate py-spy's collapsed stacks by group and by function (inclusive shares)."""
     stacks: list[tuple[list[str], int]] = []
     for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
+        stack, _, samples = line.rpartition(" ")
         if stack:
-            stacks.append((stack.split(";"), int(count)))
+            stacks.append((stack.split(";"), int(samples)))
     total = sum(count for _, count in stacks)
     busy = [(frames, count) for frames, count in stacks if not _idle(frames[-1])]
     busy_total = sum(count for _, count in busy)

@@ -356,7 +356,7 @@ def run(duracion: float, hilos: int, resultados: Path | None) -> dict[str, Any]:
     )
     base = f"http://127.0.0.1:{api_port}"
     cli = [sys.executable, "-m", "agente_vendedor.cli"]
-    api = Proceso(
+    api: Proceso = Proceso(
         [*cli, "servir", "--host", "127.0.0.1", "--port", str(api_port), "--workers", "2"],
         lambda: _http_ok(f"{base}/health/live") and len(workers_of(api.process.pid if api.process else 0)) == 2,
         "agente-vendedor servir",
@@ -594,11 +594,12 @@ def _converged(base: str) -> bool:
 
 
 def _local_index_matches(env: dict[str, str]) -> bool:
-    from agente_vendedor.core.config import Settings
     from agente_vendedor.core.db import create_db_engine, create_session_factory
     from agente_vendedor.rag.runtime import Rag
+    from agente_vendedor.settings import Settings
 
-    settings = Settings(_env_file=None, **{k: v for k, v in env.items() if k in Settings.model_fields})  # type: ignore[call-arg]
+    valores: dict[str, Any] = {k: v for k, v in env.items() if k in Settings.model_fields}
+    settings = Settings(_env_file=None, **valores)
     engine = create_db_engine(settings.sqlalchemy_url)
     try:
         status = Rag(settings, create_session_factory(engine)).status()

@@ -41,13 +41,13 @@ from agente_vendedor.agente import service as agente_service
 from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha, Mensaje
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core import migrate
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.text import fold
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.rag.runtime import Rag
+from agente_vendedor.settings import Settings
 from agente_vendedor.ventas.models import ClaveIdempotencia, Venta, VentaHistorial, VentaLinea
 
 HERE = Path(__file__).parent / "dialogos"
@@ -137,7 +137,7 @@ class Banco:
         tiene_info = "TIENDA_INFO" in Settings.model_fields
         opciones: dict[str, Any] = {"TIENDA_INFO": carpeta / "tienda.yaml"} if tiene_info else {}
         self.settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             DATABASE_URL=self.url,
             DATA_DIRECTORY=self.tmp,
             CHROMA_PERSIST_DIRECTORY=self.tmp / "chroma",
@@ -198,7 +198,8 @@ class Banco:
             dicho += " " + texto
             with self.rag.session_factory() as session:
                 turno = agente_service.query(session=session, rag=self.rag, chat_id=chat_id, texto=texto)
-                venta_total = session.get(Venta, turno.respuesta.venta_id).total if turno.respuesta.venta_id else None
+                venta_id = turno.respuesta.venta_id
+                venta_total = session.get_one(Venta, venta_id).total if venta_id else None
                 session.commit()
             r = turno.respuesta
             respuesta = r.respuesta or ""

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from agente_vendedor.core import migrate
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.demo.service import demo_data
 from agente_vendedor.productos import service as productos_service
@@ -27,9 +26,10 @@ from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag import text as rag_text
 from agente_vendedor.rag.runtime import Rag
+from agente_vendedor.settings import Settings
 
 HERE = Path(__file__).parent
-MODOS = ("lexico", "vectorial", "hibrido")
+MODOS: tuple[rag_service.Modo, ...] = ("lexico", "vectorial", "hibrido")
 
 
 def load(rag: Rag) -> dict[int, str]:
@@ -90,7 +90,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{folder / 'eval.db'}"
     migrate.upgrade(url)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         DATABASE_URL=url,
         DATA_DIRECTORY=folder,
         CHROMA_PERSIST_DIRECTORY=folder / "chroma",

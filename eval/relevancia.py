@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +24,29 @@ from dialogos import HERE, Banco  # noqa: E402
 
 from agente_vendedor.rag import service as rag_service  # noqa: E402
 
-MODOS: tuple[tuple[str, str, bool], ...] = (
+MODOS: tuple[tuple[str, rag_service.Modo, bool], ...] = (
     ("híbrido con corte", "hibrido", True),
     ("híbrido sin corte", "hibrido", False),
     ("léxico con corte", "lexico", True),
 )
 
 
-def medir(banco: Banco, consultas: list[dict[str, Any]], limite: int, detalle: bool) -> dict[str, dict[str, float]]:
-    """Recall@1, recall@5, precision and irrelevant-per-10 for each mode."""
+def medir(
+    banco: Banco,
+    consultas: list[dict[str, Any]],
+    limite: int,
+    detalle: bool,
+    modos: Sequence[tuple[str, rag_service.Modo, bool]] = MODOS,
+) -> dict[str, dict[str, float]]:
+    """Recall@1, recall@5, precision and irrelevant-per-10 for each mode (name, search mode, relevance cut-off)."""
     figuras: dict[str, dict[str, float]] = {}
-    for nombre, modo, corte in MODOS:
+    for nombre, modo, corte in modos:
         r1 = r5 = mostrados = relevantes_mostrados = 0
         fallos: list[str] = []
         with banco.rag.session_factory() as session:
             for c in consultas:
                 resultados = rag_service.search_productos(
-                    session=session, rag=banco.rag, q=c["q"], limit=limite, modo=modo, corte=corte  # type: ignore[arg-type]
+                    session=session, rag=banco.rag, q=c["q"], limit=limite, modo=modo, corte=corte
                 )
                 skus = [banco.sku[r.item.id] for r in resultados]
                 relevantes = set(c["relevantes"])

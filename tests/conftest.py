@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session, close_all_sessions
 
 from agente_vendedor.auth.models import Usuario
 from agente_vendedor.core import migrate
-from agente_vendedor.core.config import Settings, normalize_database_url
+from agente_vendedor.core.config import normalize_database_url
 from agente_vendedor.core.db import Base
 from agente_vendedor.core.security import create_access_token, hash_password
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 
 BACKENDS = [b.strip() for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
 POSTGRES_ADMIN_URL = normalize_database_url(
@@ -88,7 +89,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     """Settings for the test app: its own folders, no demo data, no `.env`."""
     base = tmp_path_factory.mktemp("app")
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         ENVIRONMENT="test",
         DATABASE_URL=database_url,
         DATA_DIRECTORY=base / "data",

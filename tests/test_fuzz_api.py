@@ -7,11 +7,14 @@ operation's strategy directly (schemathesis' lazy pytest loader does not support
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+from schemathesis.core.result import Err
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 FUZZ = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -21,11 +24,13 @@ def _fuzz_every_operation(app: FastAPI, headers: dict[str, str]) -> int:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
         operation = result.ok()
 
         @FUZZ
         @given(case=operation.as_strategy())
-        def run(case: schemathesis.Case) -> None:
+        def run(case: schemathesis.Case[Any]) -> None:
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         try:
@@ -45,8 +50,8 @@ def test_fuzz_anonymous(app: FastAPI) -> None:
 
 
 def test_the_fuzzer_catches_a_server_error(settings: object, admin_headers: dict[str, str]) -> None:
-    from agente_vendedor.core.config import Settings
     from agente_vendedor.main import create_app
+    from agente_vendedor.settings import Settings
 
     assert isinstance(settings, Settings)
     broken = create_app(settings)

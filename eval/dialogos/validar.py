@@ -5,6 +5,8 @@ Comprueba que los YAML/JSON se leen, que los SKU existen, que las cantidades
 esperadas no superan el stock, que los totales cuadran con los precios del
 catálogo y que los hechos esperados están bien formados.  Sólo necesita PyYAML.
 """
+from __future__ import annotations
+
 import glob
 import json
 import os
@@ -13,6 +15,7 @@ import sys
 import unicodedata
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import yaml
 
@@ -20,14 +23,14 @@ DIR = os.path.dirname(os.path.abspath(__file__))
 REGIONES = {"es", "mx", "ar", "co", "cl"}
 TIPOS_CONV = {"compra", "pregunta"}
 TIPOS_CONSULTA = {"lexica", "sinonimo", "regional", "errata", "vaga", "exacta"}
-errores = []
+errores: list[str] = []
 
 
-def err(msg):
+def err(msg: str) -> None:
     errores.append(msg)
 
 
-def norm(s):
+def norm(s: object) -> str:
     s = unicodedata.normalize("NFKD", str(s).lower())
     return "".join(c for c in s if not unicodedata.combining(c))
 
@@ -63,7 +66,7 @@ importes_tienda = set(re.findall(r"\d+(?:\.\d\d)? €", texto_tienda))
 # --- relevancia -------------------------------------------------------------
 with open(os.path.join(DIR, "relevancia.json"), encoding="utf-8") as f:
     consultas = json.load(f)["consultas"]
-tipos_q = Counter()
+tipos_q: Counter[str] = Counter()
 vistas = set()
 for i, c in enumerate(consultas):
     if c.get("tipo") not in TIPOS_CONSULTA:
@@ -82,13 +85,13 @@ if len(consultas) < 70:
 
 # --- conversaciones ---------------------------------------------------------
 ids = set()
-por_region = Counter()
-por_tipo = Counter()
-por_fichero = Counter()
+por_region: Counter[str] = Counter()
+por_tipo: Counter[str] = Counter()
+por_fichero: Counter[str] = Counter()
 n_hechos = 0
 
 
-def check_texto(cid, t):
+def check_texto(cid: str, t: Any) -> None:
     alts = t if isinstance(t, list) else [t]
     if not alts or not all(isinstance(a, str) and a.strip() for a in alts):
         err(f"{cid}: hecho con texto vacío o no textual {t!r}")
@@ -210,7 +213,7 @@ if total_c:
           f"pregunta={por_tipo['pregunta']} ({100 * por_tipo['pregunta'] / total_c:.0f} %)")
 if errores:
     print(f"\n{len(errores)} ERRORES:")
-    for e in errores:
-        print("  - " + e)
+    for error in errores:
+        print("  - " + error)
     sys.exit(1)
 print("\nOK: sin errores")

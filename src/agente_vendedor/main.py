@@ -16,6 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+import agente_vendedor.models  # noqa: F401  (every mapper must be known before the first query)
 from agente_vendedor import __version__
 from agente_vendedor.agente import llm as agente_llm
 from agente_vendedor.agente.router import router as agente_router
@@ -25,9 +26,7 @@ from agente_vendedor.auth.dependencies import require_admin, require_staff
 from agente_vendedor.auth.router import auth_router, usuarios_router
 from agente_vendedor.canales import runtime as canales
 from agente_vendedor.clientes.router import router as clientes_router
-from agente_vendedor.core import models  # noqa: F401  (every mapper must be known before the first query)
 from agente_vendedor.core.cache import create_cache
-from agente_vendedor.core.config import Settings, get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.errors import ERROR_RESPONSES, error_responses, install_error_handlers
 from agente_vendedor.core.health import router as health_router
@@ -41,6 +40,7 @@ from agente_vendedor.panel import router as panel
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.router import router as productos_router
 from agente_vendedor.rag.runtime import Rag
+from agente_vendedor.settings import Settings, get_settings
 from agente_vendedor.ventas.router import clientes_router as ventas_clientes_router
 from agente_vendedor.ventas.router import router as ventas_router
 

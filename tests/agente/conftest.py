@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha
 from agente_vendedor.productos.models import Producto
@@ -54,6 +55,7 @@ class Chat:
 
 def producto(app: FastAPI, nombre: str) -> Producto:
     """A product's live row by exact name."""
+    session: Session
     with app.state.session_factory() as session:
         row = session.scalars(select(Producto).where(Producto.nombre == nombre)).one()
         session.expunge(row)

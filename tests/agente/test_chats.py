@@ -9,8 +9,8 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.agente.conftest import Chat, ventas
 from tests.conftest import StaffMember
 

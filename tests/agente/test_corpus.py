@@ -52,8 +52,7 @@ def test_search_lists_are_relevant_on_the_judged_queries() -> None:
     assert len(consultas) >= 60
     banco = relevancia.Banco()
     try:
-        relevancia.MODOS = (("hibrido", "hibrido", True),)
-        f = relevancia.medir(banco, consultas, 10, False)["hibrido"]
+        f = relevancia.medir(banco, consultas, 10, False, modos=[("hibrido", "hibrido", True)])["hibrido"]
     finally:
         banco.close()
     assert f["recall@1"] >= 0.90

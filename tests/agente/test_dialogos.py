@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from agente_vendedor.clientes.models import Cliente
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
-from agente_vendedor.ventas.models import ClaveIdempotencia
+from agente_vendedor.settings import Settings
+from agente_vendedor.ventas.models import ClaveIdempotencia, Venta
 from tests.agente.conftest import Chat, demanda, producto, ventas
 
 TALADRO = "Taladro percutor 750W"
@@ -22,6 +23,12 @@ TALADRO_18V = "Taladro atornillador inalámbrico 18V"
 def _clientes(app: FastAPI) -> int:
     with app.state.session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(Cliente)) or 0)
+
+
+def _lineas(venta: Venta) -> list[dict[str, Any]]:
+    """The order's snapshot of its lines."""
+    assert venta.productos_json is not None
+    return list(json.loads(venta.productos_json))
 
 
 def _comprar_taladros(chat: Chat, cantidad: str = "dos") -> None:
@@ -52,7 +59,7 @@ def test_whole_sale_in_natural_spanish_creates_the_order_and_takes_the_stock(
     [venta] = ventas(app)
     assert final["venta_id"] == venta.id and str(venta.id) in chat.texto
     assert venta.total == total
-    assert json.loads(venta.productos_json)[0]["cantidad"] == 2
+    assert _lineas(venta)[0]["cantidad"] == 2
     assert producto(app, primero["nombre"]).stock == primero["stock"] - 2
     assert final["carrito"] is None
     with app.state.session_factory() as session:
@@ -187,8 +194,8 @@ def test_two_chats_at_once_do_not_mix_their_carts(
     venta_luis = luis("confirmo")["venta_id"]
     assert venta_ana != venta_luis
     por_id = {v.id: v for v in ventas(app)}
-    assert [linea["nombre"] for linea in json.loads(por_id[venta_ana].productos_json)] == [TALADRO]
-    assert json.loads(por_id[venta_luis].productos_json)[0]["nombre"] == luis_linea["nombre"]
+    assert [linea["nombre"] for linea in _lineas(por_id[venta_ana])] == [TALADRO]
+    assert _lineas(por_id[venta_luis])[0]["nombre"] == luis_linea["nombre"]
 
 
 def test_a_restart_mid_conversation_continues_the_same_chat(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from agente_vendedor.agente.llm import SYSTEM_PROMPT, LLMGenerador, crear
 from agente_vendedor.agente.models import Mensaje
-from agente_vendedor.core.config import Settings
+from agente_vendedor.settings import Settings
 from tests.agente.conftest import Chat, producto, ventas
 
 TALADRO = "Taladro percutor 750W"

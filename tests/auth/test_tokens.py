@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx2
 import jwt
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
+from agente_vendedor.settings import Settings
 from tests.conftest import TEST_PASSWORD, StaffMember
 
 
-def _login(client: TestClient, username: str, password: str = TEST_PASSWORD) -> TestClient:
-    return client.post("/auth/token", data={"username": username, "password": password})  # type: ignore[return-value]
+def _login(client: TestClient, username: str, password: str = TEST_PASSWORD) -> httpx2.Response:
+    return client.post("/auth/token", data={"username": username, "password": password})
 
 
 def test_login_returns_a_bearer_token_that_opens_the_api(
@@ -71,7 +72,7 @@ def test_expired_tampered_foreign_and_unsigned_tokens_are_401(
     base = {"sub": str(admin.id), "rol": "admin", "iat": now - timedelta(hours=2)}
     expired = jwt.encode({**base, "exp": now - timedelta(minutes=1)}, settings.SECRET_KEY, algorithm="HS256")
     foreign = jwt.encode({**base, "exp": now + timedelta(hours=1)}, "otra-clave-cualquiera" * 3, algorithm="HS256")
-    unsigned = jwt.encode({**base, "exp": now + timedelta(hours=1)}, None, algorithm="none")  # type: ignore[arg-type]
+    unsigned = jwt.encode({**base, "exp": now + timedelta(hours=1)}, None, algorithm="none")
     valid = admin.headers["Authorization"].removeprefix("Bearer ")
     header, payload, signature = valid.split(".")
     tampered = f"{header}.{payload}.{signature[:-4]}AAAA"

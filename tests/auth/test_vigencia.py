@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 
 from agente_vendedor.auth.cache import TokensVerificados
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.security import create_access_token
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.conftest import StaffMember
 from tests.factories import cliente_data, producto_data
 

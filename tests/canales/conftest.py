@@ -18,11 +18,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from agente_vendedor.agente.models import Conversacion, Mensaje
 from agente_vendedor.canales.models import CanalContacto, CanalSaliente
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.conftest import _wipe
 from tests.rag.conftest import reset_index
 
@@ -151,7 +152,7 @@ def canales_settings(settings: Settings, fake_url: str, **extra: Any) -> Setting
     valores.update(extra)
     datos = settings.model_dump()
     datos.update(valores)
-    return Settings(_env_file=None, **datos)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **datos)
 
 
 @pytest.fixture(scope="session")
@@ -284,6 +285,7 @@ def salientes(app: FastAPI) -> list[CanalSaliente]:
 
 def contacto(app: FastAPI, externo_id: str) -> CanalContacto:
     """A sender's contact row."""
+    session: Session
     with app.state.session_factory() as session:
         row = session.scalars(select(CanalContacto).where(CanalContacto.externo_id == externo_id)).one()
         session.expunge(row)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from agente_vendedor.canales.models import CanalEntrante
 from agente_vendedor.cli import app as cli
-from agente_vendedor.core.config import get_settings
+from agente_vendedor.settings import get_settings
 from tests.canales.conftest import (
     TG_SECRET,
     TG_TOKEN,

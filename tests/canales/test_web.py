@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agente_vendedor.canales.horario import parse_horario
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.conftest import _wipe
 from tests.rag.conftest import reset_index, seed_catalog
 
@@ -123,7 +123,7 @@ def test_widget_files_are_small_and_the_demo_page_runs_under_a_strict_csp(anon_c
 def test_widget_cors_follows_widget_origins(settings: Settings, app: FastAPI) -> None:
     tienda = "https://mitienda.example.com"
     datos = settings.model_dump() | {"WIDGET_ORIGINS": tienda}
-    propia = create_app(Settings(_env_file=None, **datos))  # type: ignore[call-arg]
+    propia = create_app(Settings(_env_file=None, **datos))
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
     with TestClient(propia) as client:
         ok = client.options("/canales/web/mensajes", headers={"Origin": tienda, **preflight})
@@ -155,7 +155,7 @@ def test_business_hours() -> None:
 
 def test_outside_hours_the_widget_says_so_and_still_answers(settings: Settings) -> None:
     datos = settings.model_dump() | {"HORARIO_ATENCION": "cerrado"}
-    cerrada = create_app(Settings(_env_file=None, **datos))  # type: ignore[call-arg]
+    cerrada = create_app(Settings(_env_file=None, **datos))
     with TestClient(cerrada) as client:
         config = client.get("/canales/web/config").json()
         assert config["abierto"] is False and "fuera del horario" in config["aviso"]
@@ -166,9 +166,9 @@ def test_outside_hours_the_widget_says_so_and_still_answers(settings: Settings) 
 
 def test_half_configured_channels_refuse_to_start() -> None:
     with pytest.raises(ValueError, match="WhatsApp está configurado a medias"):
-        Settings(_env_file=None, WHATSAPP_TOKEN="x")  # type: ignore[call-arg]
+        Settings(_env_file=None, WHATSAPP_TOKEN="x")
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET"):
-        Settings(_env_file=None, TELEGRAM_BOT_TOKEN="x")  # type: ignore[call-arg]
+        Settings(_env_file=None, TELEGRAM_BOT_TOKEN="x")
 
 
 def test_metrics_count_messages_per_channel(anon_client: TestClient) -> None:

@@ -208,7 +208,12 @@ def test_24_hour_window_staff_reply_is_held_and_surfaced(
     assert historial[-2]["entrega"] == "enviado"
     # When the customer writes again the window reopens: the next staff reply goes out.
     enviar_wa(wa, wa_payload("sí, aquí estoy", wamid="wamid.VENTANA2"))
-    esperar(lambda: contacto(canales_app, NUMERO).ultimo_entrante > utcnow() - timedelta(hours=1), que="ventana")
+
+    def ventana_abierta() -> bool:
+        ultimo = contacto(canales_app, NUMERO).ultimo_entrante
+        return ultimo is not None and ultimo > utcnow() - timedelta(hours=1)
+
+    esperar(ventana_abierta, que="ventana")
     de_nuevo = wa.post(f"/rag/chats/{chat}/mensajes", json={"texto": "Perfecto, le preparo el pedido"}, headers=staff)
     assert de_nuevo.json()["entrega"] == "pendiente"
     esperar(lambda: "Perfecto, le preparo el pedido" in fake_api.textos(), que="la respuesta tras reabrirse")

@@ -24,8 +24,8 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from agente_vendedor.ventas.models import Venta
 from tests.canales.conftest import contar
 from tests.conftest import StaffMember, _wipe
@@ -229,7 +229,7 @@ def test_shop_site_on_another_origin_outside_business_hours(browser: Browser, se
     pagina: dict[str, str] = {"html": ""}
     with _tienda(pagina) as tienda, _tienda(pagina) as otra_tienda:
         datos = settings.model_dump() | {"WIDGET_ORIGINS": tienda, "HORARIO_ATENCION": "cerrado"}
-        propia = create_app(Settings(_env_file=None, **datos))  # type: ignore[call-arg]
+        propia = create_app(Settings(_env_file=None, **datos))
         with _servir(propia) as api:
             pagina["html"] = (
                 '<!doctype html><html lang="es"><head><meta charset="utf-8"><link rel="icon" href="data:,">'

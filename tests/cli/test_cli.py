@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from agente_vendedor.cli import app as cli
 from agente_vendedor.cli.usuarios import ensure_admin
-from agente_vendedor.core.config import get_settings
+from agente_vendedor.settings import get_settings
 from tests.conftest import BACKENDS
 from tests.serving import serving as _serving
 

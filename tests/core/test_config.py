@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
-from agente_vendedor.core.config import DEFAULT_SECRET_KEY, Settings
+from agente_vendedor.core.config import DEFAULT_SECRET_KEY
+from agente_vendedor.settings import Settings
 
 
-def _settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+def _settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)
 
 
 def test_defaults_run_embedded_without_any_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,7 +41,7 @@ def test_env_file_is_read(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.delenv("MAX_EXPORT_RECORDS", raising=False)
     env = tmp_path / ".env"  # type: ignore[operator]
     env.write_text("MAX_EXPORT_RECORDS=123\nDEMO_DATA=false\n", encoding="utf-8")
-    settings = Settings(_env_file=env)  # type: ignore[call-arg]
+    settings = Settings(_env_file=env)
     assert settings.MAX_EXPORT_RECORDS == 123
     assert settings.DEMO_DATA is False
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings that other branches of this release add; the compose file may already set them.
@@ -104,7 +104,7 @@ def _paths(app: FastAPI) -> set[str]:
 def routes(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """Paths the application serves (building it opens no database connection)."""
     folder = tmp_path_factory.mktemp("rutas")
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{folder / 'rutas.db'}")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{folder / 'rutas.db'}")
     app: FastAPI = create_app(settings)
     return _paths(app)
 
@@ -144,7 +144,7 @@ def test_app_environment_makes_valid_production_settings(monkeypatch: pytest.Mon
     env = {name: _interpolate(value, provided) for name, value in _environment(_compose()["services"]["app"]).items()}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.ENVIRONMENT == "production"
     assert settings.sqlalchemy_url == "postgresql+psycopg://agente:clave-de-postgres@db:5432/agente_vendedor"
     assert settings.REDIS_URL == "redis://redis:6379/0"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 
 
 def test_unknown_route_and_method_answer_in_spanish(client: TestClient) -> None:

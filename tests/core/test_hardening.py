@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.logging import MaskingFilter, mask
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.conftest import TEST_PASSWORD, StaffMember
 from tests.factories import cliente_data
 
@@ -116,10 +116,14 @@ def test_logs_mask_personal_data_and_secrets(caplog: pytest.LogCaptureFixture) -
     line = "login ana.garcia@example.com tel +34 600 123 456 Bearer eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl password=hunter22"
     assert mask(line) == "login a***@example.com tel ***456 Bearer *** password=***"
     logger = logging.getLogger("agente_vendedor.prueba")
-    handler = logging.Handler()
-    handler.addFilter(MaskingFilter())
     records: list[logging.LogRecord] = []
-    handler.emit = records.append  # type: ignore[method-assign]
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Recorder()
+    handler.addFilter(MaskingFilter())
     logger.addHandler(handler)
     try:
         logger.warning("cliente %s con token %s", "jose@example.com", "eyJa.eyJb.firma")

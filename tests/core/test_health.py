@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 
 
 def test_healthy_service_reports_each_check(client: TestClient) -> None:

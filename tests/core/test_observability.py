@@ -14,9 +14,9 @@ import structlog
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.logging import configure_logging
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.serving import serving
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
+from agente_vendedor.settings import Settings
 from tests.factories import producto_data
 from tests.procesos import RedisPropio
 

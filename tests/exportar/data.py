@@ -104,7 +104,7 @@ def add_venta(
     session: Session, *, cliente: Cliente | None, fecha: datetime, estado: str = "confirmada", lineas: int = 2
 ) -> Venta:
     """An order with `lineas` lines as the orders service stores them (JSON snapshot and total)."""
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "id": i + 1,
             "nombre": f"Producto {i + 1}, edición ñ",

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from agente_vendedor.core.config import Settings
+from agente_vendedor.settings import Settings
 from tests.exportar.data import (
     T0,
     TRICKY,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from agente_vendedor.cli import app as cli_app
-from agente_vendedor.core.config import get_settings
+from agente_vendedor.settings import get_settings
 from tests.exportar.data import (
     TRICKY,
     add_clientes,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.exportar import archivos, entidades, formatos
 from agente_vendedor.exportar import router as export_router
 from agente_vendedor.exportar.models import Exportacion
 from agente_vendedor.exportar.schemas import FiltrosClientes
+from agente_vendedor.settings import Settings
 from tests.exportar.data import (
     TRICKY,
     add_clientes,
@@ -57,6 +57,7 @@ def test_a_download_closed_midway_leaves_no_file_and_is_recorded_as_interrupted(
 ) -> None:
     bulk_clientes(session, 4000)  # several chunks on every path (Python, sqlite3 tool, COPY)
     chunks = iter(_flujo(app, settings, "cortada.csv", bom=True))
+    assert isinstance(chunks, Generator)
     assert next(chunks) == BOM
     assert len(next(chunks)) > 0
     chunks.close()  # what the server does when the client goes away
@@ -77,7 +78,8 @@ def test_the_http_stream_closes_the_export_when_the_client_disconnects(
 
     async def first_chunk_then_disconnect() -> bytes:
         stream = export_router._in_threadpool(iter(flujo))
-        first = await stream.__anext__()
+        assert isinstance(stream, AsyncGenerator)
+        first: bytes = await stream.__anext__()
         await stream.aclose()  # Starlette drops the body iterator when the socket closes
         return first
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -33,7 +33,7 @@ class Panel:
     user: StaffMember
     csrf: str
 
-    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    def post(self, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx2.Response:
         """POST a form of this session (the CSRF token is added)."""
         return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
 

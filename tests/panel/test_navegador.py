@@ -18,7 +18,7 @@ import httpx
 import openpyxl
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, FilePayload, Page, expect, sync_playwright
 from sqlalchemy import func, select
 
 from agente_vendedor.productos.models import Producto
@@ -194,7 +194,7 @@ def test_a_form_without_its_csrf_token_is_refused(
     page.get_by_role("button", name="Guardar").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("falta el token CSRF")
     with app.state.session_factory() as session:
-        assert session.get(Producto, producto_id).precio != Decimal("1.00")  # type: ignore[union-attr]
+        assert session.get(Producto, producto_id).precio != Decimal("1.00")
 
 
 def test_take_over_a_chat_reply_and_see_new_messages_live(
@@ -239,7 +239,7 @@ def test_an_import_with_one_bad_row_shows_it_and_writes_nothing(
     writer.writerows(
         [["nombre", "precio", "stock", "sku"], ["Sartén 28 cm", "24,90", "5", "SAR-28"], ["Olla", "barata", "2", ""]]
     )
-    archivo = {"name": "catalogo.csv", "mimeType": "text/csv", "buffer": texto.getvalue().encode()}
+    archivo: FilePayload = {"name": "catalogo.csv", "mimeType": "text/csv", "buffer": texto.getvalue().encode()}
     page.get_by_label("Fichero").set_input_files(archivo)
     page.get_by_label("Solo simular").uncheck()
     page.get_by_role("button", name="Enviar").click()
@@ -250,7 +250,8 @@ def test_an_import_with_one_bad_row_shows_it_and_writes_nothing(
 
     texto = io.StringIO()
     csv.writer(texto, delimiter=";").writerows([["nombre", "precio", "stock"], ["Sartén 28 cm", "24,90", "5"]])
-    page.get_by_label("Fichero").set_input_files({**archivo, "buffer": texto.getvalue().encode()})
+    corregido: FilePayload = {**archivo, "buffer": texto.getvalue().encode()}
+    page.get_by_label("Fichero").set_input_files(corregido)
     page.get_by_label("Solo simular").uncheck()
     page.get_by_role("button", name="Enviar").click()
     expect(page.get_by_role("heading", name="Importación hecha")).to_be_visible()

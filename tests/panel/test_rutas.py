@@ -207,7 +207,7 @@ def test_a_deactivated_user_loses_the_panel_at_once(
 def test_a_new_password_ends_the_other_sessions(app: FastAPI, panel_for: Callable[[str], Panel]) -> None:
     vendedor = panel_for("vendedor")
     with app.state.session_factory.begin() as session:
-        session.get(Usuario, vendedor.user.id).password_hash = hash_password("otra-clave-distinta")  # type: ignore[union-attr]
+        session.get(Usuario, vendedor.user.id).password_hash = hash_password("otra-clave-distinta")
     assert vendedor.client.get("/panel/").status_code == 303
 
 
@@ -387,8 +387,8 @@ def test_import_simulates_reports_bad_rows_and_writes_all_or_nothing(app: FastAP
     assert hecho.status_code == 200 and "Importación hecha" in hecho.text and "1 nuevos" in hecho.text
     assert _count(app, Producto) == 1
     libro = openpyxl.Workbook()
-    libro.active.append(["nombre", "precio"])  # type: ignore[union-attr]
-    libro.active.append(["Wok", 30])  # type: ignore[union-attr]
+    libro.active.append(["nombre", "precio"])
+    libro.active.append(["Wok", 30])
     buffer = io.BytesIO()
     libro.save(buffer)
     assert "1 nuevos" in subir(buffer.getvalue(), simular=False, nombre="wok.xlsx").text

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from tests.factories import producto_data
 
 
-def _total(client: TestClient, **params: object) -> int:
+def _total(client: TestClient, **params: str) -> int:
     return int(client.get("/productos/", params=params).headers["X-Total-Count"])
 
 
@@ -25,7 +26,7 @@ def test_create_keeps_money_exact_and_normalises_sku(client: TestClient) -> None
 
 
 def test_price_and_stock_rules_are_422_in_spanish(client: TestClient) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str | None]] = [
         ({"precio": "-1"}, "precio", "debe ser mayor o igual que 0"),
         ({"precio": "10.999"}, "precio", "admite como máximo 2 decimales"),
         ({"precio": "abc"}, "precio", "debe ser un número decimal"),

@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.core.metrics import CATALOG_CACHE
 from agente_vendedor.main import create_app
 from agente_vendedor.productos.models import Producto
+from agente_vendedor.settings import Settings
 from tests.conftest import StaffMember
 from tests.factories import producto_data
 
@@ -20,7 +20,7 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def _hits() -> float:
-    return CATALOG_CACHE.labels("hit")._value.get()
+    return float(CATALOG_CACHE.labels("hit")._value.get())
 
 
 def test_reads_are_cached_and_a_price_change_is_visible_at_once(client: TestClient, anon_client: TestClient) -> None:

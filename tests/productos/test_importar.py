@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from agente_vendedor.cli import app as cli
-from agente_vendedor.core.config import get_settings
+from agente_vendedor.settings import get_settings
 from tests.conftest import StaffMember
 
 MESSY_CSV = (

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from agente_vendedor.core.config import Settings
 from agente_vendedor.main import create_app
 from agente_vendedor.rag.embeddings import CachedEmbedder, EmbeddingError, OpenAIEmbedder, create_embedder
+from agente_vendedor.settings import Settings
 from tests.factories import producto_data
 
 DIM = 64

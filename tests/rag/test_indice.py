@@ -13,13 +13,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
-from agente_vendedor.core.config import Settings, get_settings
 from agente_vendedor.main import create_app
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.index import IndiceIncompatible, VectorIndex, create_client
 from agente_vendedor.rag.models import IndiceOutbox
+from agente_vendedor.settings import Settings, get_settings
 from tests.factories import producto_data
 from tests.rag.conftest import seed_catalog
 

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from agente_vendedor.core.config import Settings, get_settings
 from agente_vendedor.main import create_app
 from agente_vendedor.rag.models import IndiceOutbox
+from agente_vendedor.settings import Settings, get_settings
 from tests.factories import producto_data
 from tests.rag.test_embeddings_openai import DIM, embeddings_answer
 

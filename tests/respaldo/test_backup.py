@@ -24,8 +24,9 @@ from agente_vendedor import respaldo
 from agente_vendedor.cli import app as cli
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteResponse
-from agente_vendedor.core.config import Settings, get_settings, normalize_database_url
+from agente_vendedor.core.config import normalize_database_url
 from agente_vendedor.core.migrate import current_revision, head_revision
+from agente_vendedor.settings import Settings, get_settings
 from tests.factories import cliente_data
 
 PRELOADED = 3000
@@ -34,7 +35,7 @@ PRELOADED = 3000
 def _settings(url: str, base: Path) -> Settings:
     """Settings pointing at a database and at folders of its own under `base`."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         ENVIRONMENT="test",
         DATABASE_URL=url,
         DATA_DIRECTORY=base / "data",

@@ -12,9 +12,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from agente_vendedor import respaldo
-from agente_vendedor.core.config import Settings, normalize_database_url
+from agente_vendedor.core.config import normalize_database_url
 from agente_vendedor.respaldo import postgresql, sqlite
 from agente_vendedor.respaldo import service as respaldo_service
+from agente_vendedor.settings import Settings
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.respaldo.test_backup import (
     ACCENTED_CHROMA,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, TypeAlias
+
+import httpx
+import httpx2
 
 from tests.factories import cliente_data, producto_data
 
-
-class HttpClient(Protocol):
-    """What both `TestClient` and `httpx.Client` offer."""
-
-    def post(self, url: str, **kwargs: Any) -> Any: ...
-
-    def get(self, url: str, **kwargs: Any) -> Any: ...
+# A live server's `httpx.Client` or the in-process `TestClient` (an `httpx2.Client`): the same calls on both.
+HttpClient: TypeAlias = httpx.Client | httpx2.Client
 
 
 def nuevo_cliente(client: HttpClient, base: str = "", **overrides: Any) -> int:

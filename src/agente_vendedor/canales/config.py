@@ -1,4 +1,4 @@
-"""Settings of the customer channels (web widget, WhatsApp Cloud API, Telegram), mixed into the app's Settings."""
+"""Settings of the customer channels (web widget, WhatsApp, Telegram); `agente_vendedor.settings` composes them."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from agente_vendedor.core import migrate
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_db_engine, create_session_factory
+from agente_vendedor.settings import get_settings
 
 console = Console(stderr=True)
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from agente_vendedor import respaldo
 from agente_vendedor.cli.common import console
-from agente_vendedor.core.config import get_settings
+from agente_vendedor.settings import get_settings
 
 
 def _size(n: int) -> str:

@@ -10,9 +10,9 @@ from rich.progress import Progress
 
 from agente_vendedor.cli.common import console, db_session, migrate_database
 from agente_vendedor.core import migrate
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.demo import service as demo_service
 from agente_vendedor.productos.importar import ImportacionInvalida, import_productos
+from agente_vendedor.settings import get_settings
 
 
 def migrar(

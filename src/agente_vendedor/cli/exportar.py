@@ -10,12 +10,12 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agente_vendedor.cli.common import console, db_engine
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_session_factory
 from agente_vendedor.core.errors import AppError, validation_errors
 from agente_vendedor.exportar import service as export_service
 from agente_vendedor.exportar.entidades import ENTIDADES
 from agente_vendedor.exportar.schemas import Entidad, Formato
+from agente_vendedor.settings import get_settings
 
 SIN_LIMITE = 2**62
 _NOMBRES = list(ENTIDADES)

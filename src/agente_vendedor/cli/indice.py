@@ -8,8 +8,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from agente_vendedor.cli.common import console, db_engine, migrate_database
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.db import create_session_factory
+from agente_vendedor.settings import get_settings
 
 if TYPE_CHECKING:
     from agente_vendedor.rag.runtime import Rag

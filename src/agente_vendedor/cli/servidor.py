@@ -13,8 +13,8 @@ import uvicorn
 from agente_vendedor.cli.common import console, migrate_database
 from agente_vendedor.cli.datos import seed_demo
 from agente_vendedor.cli.usuarios import ensure_admin
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.logging import configure_logging
+from agente_vendedor.settings import get_settings
 
 
 def _prepare_multiprocess_metrics(folder: Path) -> None:

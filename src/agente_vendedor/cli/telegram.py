@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from agente_vendedor.cli.common import console
-from agente_vendedor.core.config import get_settings
+from agente_vendedor.settings import get_settings
 
 
 def configurar_webhook(

@@ -11,8 +11,8 @@ from agente_vendedor.auth import service as auth_service
 from agente_vendedor.auth.exceptions import UsuarioDuplicado
 from agente_vendedor.auth.schemas import UsuarioCreate
 from agente_vendedor.cli.common import console, db_session, migrate_database
-from agente_vendedor.core.config import get_settings
 from agente_vendedor.core.errors import validation_errors
+from agente_vendedor.settings import get_settings
 
 
 def ensure_admin() -> None:

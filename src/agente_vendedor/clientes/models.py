@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Index, Integer, String, Text, func, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from agente_vendedor.core.db import Base, UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from agente_vendedor.ventas.models import Venta
 
 
 class Cliente(Base):
@@ -31,8 +27,6 @@ class Cliente(Base):
     fecha_ultima_compra: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Folded copy of nombre, email and phone digits: accent- and case-insensitive search on any database.
     texto_busqueda: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
-
-    pedidos: Mapped[list[Venta]] = relationship(back_populates="cliente", lazy="raise")
 
     __table_args__ = (
         Index("idx_clientes_email", "email", unique=True),

@@ -1,22 +1,24 @@
-"""Application settings, read from the environment and an optional `.env` file."""
+"""The core settings (database, search, LLM, security, limits), read from the environment and an optional `.env`.
+
+A feature with knobs of its own declares them in its package (`canales.config`); `agente_vendedor.settings` composes
+them with these into the one `Settings` object the app and the CLI read. Core never imports a feature, so it cannot
+do that composition itself.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
-
-from agente_vendedor.canales.config import CanalesConfig
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "cambia-esta-clave-solo-para-desarrollo"
 DEV_CORS_ORIGINS = ["http://localhost:3000", "http://localhost:8000", "http://127.0.0.1:8000"]
 
 
-class Settings(CanalesConfig):
-    """Every knob of the service; names follow the technical spec (the channels' own are in `canales.config`)."""
+class Settings(BaseSettings):
+    """The core knobs of the service; names follow the technical spec (the channels' own are in `canales.config`)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -122,9 +124,3 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from agente_vendedor.core import models  # noqa: F401  (registers every table on the metadata)
-from agente_vendedor.core.config import get_settings
+import agente_vendedor.models  # noqa: F401  (registers every table on the metadata)
 from agente_vendedor.core.db import Base, ensure_sqlite_folder
+from agente_vendedor.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata

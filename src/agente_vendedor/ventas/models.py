@@ -30,7 +30,8 @@ class Venta(Base):
     productos_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     metadatos_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    cliente: Mapped[Cliente | None] = relationship(back_populates="pedidos", lazy="raise")
+    # One way only: `clientes` knows nothing of orders (ventas depends on clientes, never the reverse).
+    cliente: Mapped[Cliente | None] = relationship(lazy="raise")
     lineas: Mapped[list[VentaLinea]] = relationship(
         back_populates="venta", lazy="raise", order_by=lambda: VentaLinea.producto_id
     )

@@ -282,14 +282,13 @@ def change_state(*, session: Session, venta_id: int, estado: EstadoVenta, usuari
 
 def purchase_history(*, session: Session, cliente_id: int) -> HistorialCompras:
     """A cliente's orders loaded eagerly (three queries whatever their number), newest first."""
-    cliente = session.scalar(
-        select(Cliente)
-        .where(Cliente.id == cliente_id)
-        .options(selectinload(Cliente.pedidos).selectinload(Venta.historial))
-    )
+    cliente = session.scalar(select(Cliente).where(Cliente.id == cliente_id))
     if cliente is None:
         raise ClienteNoEncontrado(cliente_id)
-    ventas = sorted(cliente.pedidos, key=lambda v: (v.fecha_venta, v.id), reverse=True)
+    pedidos = session.scalars(
+        select(Venta).where(Venta.cliente_id == cliente_id).options(selectinload(Venta.historial))
+    ).all()
+    ventas = sorted(pedidos, key=lambda v: (v.fecha_venta, v.id), reverse=True)
     gastado = sum((v.total for v in ventas if v.estado != EstadoVenta.CANCELADA.value), Decimal("0.00"))
     return HistorialCompras(cliente=cliente, ventas=ventas, total_gastado=gastado)
 

@@ -1,4 +1,14 @@
-"""Import every model so the metadata (and Alembic) sees all tables."""
+"""The model registry: importing this module imports every feature's models.
+
+SQLAlchemy resolves a relationship's target by class name when it first configures the mappers (`Venta.cliente`
+names `Cliente`), and Alembic compares the database with `Base.metadata`: both only know the models whose module has
+been imported. Without this module, a process that queries before some package's models are imported fails to
+configure its mappers, and autogenerate would propose dropping the tables it never saw. The composition roots
+(`main.py`, `migrations/env.py`) import it so every mapper and table is known.
+
+It sits next to `main.py` rather than in `core/` because it imports every feature: `core/` is plumbing and never
+imports a feature package (`tests/test_arquitectura.py` checks that).
+"""
 
 from agente_vendedor.agente.models import Conversacion, DemandaInsatisfecha, Mensaje
 from agente_vendedor.auth.models import Usuario
