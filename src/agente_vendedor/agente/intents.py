@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
 from enum import StrEnum
+from functools import lru_cache
 
 from agente_vendedor.core.text import fold
 
@@ -537,6 +538,7 @@ class Restricciones:
     orden: str | None = None  # "precio_asc", "precio_desc", "tamano_desc", "tamano_asc"
 
 
+@lru_cache(maxsize=16_384)
 def _corregir_token(word: str) -> str:
     """Chat spellings and one-letter typos of the words the rules key on ("kiero", "questa", "nesesito")."""
     if word in CHAT:
@@ -561,6 +563,7 @@ def _corregir_token(word: str) -> str:
 _LEXICO = FILLER | AFIRMACIONES | NEGACIONES | frozenset(_PALABRAS_CLAVE) | frozenset(CHAT.values())
 
 
+@lru_cache(maxsize=4_096)
 def normalizar(texto: str) -> str:
     """Folded text with punctuation turned into spaces and chat spellings mapped ("kiero 2 x fa" -> "quiero 2 por
     favor"); keeps digits, letters, `%`, `@` and `.` inside e-mails and decimals."""

@@ -50,6 +50,7 @@ class Contexto:
     consulta: str
     fuentes: dict[int, float | None] = field(default_factory=dict)
     venta_id: int | None = None
+    leidos: set[int] = field(default_factory=set)  # products read fresh from the database in this turn
 
     def mencionar(self, producto_id: int, score: float | None = None) -> None:
         """Record a product the reply talks about (it becomes a `fuente`)."""
@@ -103,8 +104,11 @@ def pedido(ctx: Contexto) -> Venta | None:
 
 
 def producto_activo(ctx: Contexto, producto_id: int) -> Producto | None:
-    """The live row of an active product."""
-    producto = ctx.session.get(Producto, producto_id, populate_existing=True)
+    """The live row of an active product: read from the database once per turn (prices and stock may have changed
+    since the session loaded it), then from the session; an order placed in the turn reads them again."""
+    recargar = producto_id not in ctx.leidos
+    producto = ctx.session.get(Producto, producto_id, populate_existing=recargar)
+    ctx.leidos.add(producto_id)
     return producto if producto is not None and producto.activo else None
 
 
@@ -370,6 +374,8 @@ def confirmar_pedido(ctx: Contexto) -> tuple[Venta | None, str | None]:
             )
     except AppError as exc:
         return None, exc.message
+    finally:
+        ctx.leidos.clear()  # stock changed (or a refused order rolled back): read the products again
     estado.ultima_venta_id = venta.id
     ctx.conversacion.ultima_venta_id = venta.id
     ctx.venta_id = venta.id
