@@ -29,6 +29,7 @@ from latencia import CONSULTAS, bench_settings, percentile, serving, synthetic_p
 
 from agente_vendedor.core.db import create_db_engine, create_session_factory  # noqa: E402
 from agente_vendedor.demo.service import demo_data  # noqa: E402
+from agente_vendedor.models import INDEXABLES  # noqa: E402
 from agente_vendedor.productos.models import Producto  # noqa: E402
 from agente_vendedor.rag.runtime import Rag  # noqa: E402
 
@@ -65,7 +66,7 @@ def main() -> None:
     with engine.begin() as connection:
         for i in range(0, len(rows), 5000):
             connection.execute(insert(Producto), rows[i : i + 5000])
-    rag = Rag(settings, create_session_factory(engine))
+    rag = Rag(settings, create_session_factory(engine), entidades=INDEXABLES)
     start = time.perf_counter()
     total = rag.reindex("producto")
     print(f"{total} productos indexados en {time.perf_counter() - start:.1f} s ({engine.dialect.name})")

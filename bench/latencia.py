@@ -31,6 +31,7 @@ from sqlalchemy import insert
 
 from agente_vendedor.core import migrate
 from agente_vendedor.core.db import create_db_engine, create_session_factory
+from agente_vendedor.models import INDEXABLES
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag.runtime import Rag
 from agente_vendedor.settings import Settings
@@ -314,7 +315,7 @@ def main() -> None:
             connection.execute(insert(Producto), rows[i : i + 5000])
     print(f"{len(rows)} productos insertados en {time.perf_counter() - start:.1f} s ({engine.dialect.name})")
 
-    rag = Rag(settings, create_session_factory(engine))
+    rag = Rag(settings, create_session_factory(engine), entidades=INDEXABLES)
     rag.embedder.embed(["calentar"])  # model load is not part of the reindex figure
     start = time.perf_counter()
     total = rag.reindex("producto")

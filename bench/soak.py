@@ -595,6 +595,7 @@ def _converged(base: str) -> bool:
 
 def _local_index_matches(env: dict[str, str]) -> bool:
     from agente_vendedor.core.db import create_db_engine, create_session_factory
+    from agente_vendedor.models import INDEXABLES
     from agente_vendedor.rag.runtime import Rag
     from agente_vendedor.settings import Settings
 
@@ -602,7 +603,7 @@ def _local_index_matches(env: dict[str, str]) -> bool:
     settings = Settings(_env_file=None, **valores)
     engine = create_db_engine(settings.sqlalchemy_url)
     try:
-        status = Rag(settings, create_session_factory(engine)).status()
+        status = Rag(settings, create_session_factory(engine), entidades=INDEXABLES).status()
     finally:
         engine.dispose()
     return all(vectors == rows for vectors, rows in status.values())

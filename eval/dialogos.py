@@ -43,6 +43,7 @@ from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core import migrate
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.text import fold
+from agente_vendedor.models import INDEXABLES
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate
@@ -145,7 +146,7 @@ class Banco:
             **opciones,
         )
         self.engine = create_db_engine(self.settings.sqlalchemy_url)
-        self.rag = Rag(self.settings, create_session_factory(self.engine))
+        self.rag = Rag(self.settings, create_session_factory(self.engine), entidades=INDEXABLES)
         catalogo = json.loads((carpeta / "catalogo.json").read_text(encoding="utf-8"))["productos"]
         self.stock: dict[int, int] = {}
         self.sku: dict[int, str] = {}

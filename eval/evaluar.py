@@ -21,6 +21,8 @@ from typing import Any
 from agente_vendedor.core import migrate
 from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.demo.service import demo_data
+from agente_vendedor.models import INDEXABLES
+from agente_vendedor.productos import busqueda
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.rag import service as rag_service
@@ -53,7 +55,7 @@ def evaluate(rag: Rag, skus: dict[int, str], consultas: list[dict[str, Any]], de
         fails = []
         with rag.session_factory() as session:
             for c in consultas:
-                results = rag_service.search_productos(session=session, rag=rag, q=c["q"], limit=10, modo=modo)
+                results = busqueda.search_productos(session=session, rag=rag, q=c["q"], limit=10, modo=modo)
                 ranked = [skus[r.item.id] for r in results]
                 first = next((i for i, sku in enumerate(ranked, 1) if sku in c["relevantes"]), None)
                 hit1 = float(first == 1)
@@ -97,7 +99,7 @@ def main() -> None:
         DEMO_DATA=False,
     )
     engine = create_db_engine(settings.sqlalchemy_url)
-    rag = Rag(settings, create_session_factory(engine))
+    rag = Rag(settings, create_session_factory(engine), entidades=INDEXABLES)
     skus = load(rag)
     start = time.perf_counter()
     rag.process_outbox()

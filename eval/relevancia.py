@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from dialogos import HERE, Banco  # noqa: E402
 
+from agente_vendedor.productos import busqueda  # noqa: E402
 from agente_vendedor.rag import service as rag_service  # noqa: E402
 
 MODOS: tuple[tuple[str, rag_service.Modo, bool], ...] = (
@@ -45,7 +46,7 @@ def medir(
         fallos: list[str] = []
         with banco.rag.session_factory() as session:
             for c in consultas:
-                resultados = rag_service.search_productos(
+                resultados = busqueda.search_productos(
                     session=session, rag=banco.rag, q=c["q"], limit=limite, modo=modo, corte=corte
                 )
                 skus = [banco.sku[r.item.id] for r in resultados]

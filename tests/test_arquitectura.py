@@ -27,22 +27,6 @@ SRC = Path(__file__).resolve().parents[1] / "src" / ROOT
 CORE = "core"
 COMPOSITION_ROOTS = frozenset({"main", "cli", "settings", "models", "migrations"})
 
-# Imports that close a cycle and are known, each to be removed, never added to: `rag` (hybrid search, vector index
-# and its outbox) knows the entities it indexes (their models, and the literal cliente search it ranks), while
-# `clientes` and `productos` call it (their write paths queue index work in `rag.outbox`, their `/buscar` routes call
-# `rag.service`). Breaking it means making `rag` generic over what it indexes: each package describing its own
-# documents and search, handed to `Rag` by the composition root, instead of `rag` importing them.
-# `test_known_cycle_imports_are_still_there` fails once one of these imports is gone, so the list only shrinks.
-KNOWN_CYCLE_IMPORTS = frozenset(
-    {
-        ("agente_vendedor.rag.runtime", "agente_vendedor.clientes.models"),
-        ("agente_vendedor.rag.runtime", "agente_vendedor.productos.models"),
-        ("agente_vendedor.rag.service", "agente_vendedor.clientes.models"),
-        ("agente_vendedor.rag.service", "agente_vendedor.clientes.service"),
-        ("agente_vendedor.rag.service", "agente_vendedor.productos.models"),
-    }
-)
-
 
 @dataclass(frozen=True)
 class Dependency:
@@ -232,17 +216,10 @@ def test_core_imports_no_feature() -> None:
 
 def test_no_import_cycle_between_feature_packages() -> None:
     """A feature package is built on another, or the other on it, never both (directly or through others)."""
-    graph = package_graph(IMPORTS, FEATURES, ignore=KNOWN_CYCLE_IMPORTS)
+    graph = package_graph(IMPORTS, FEATURES)
     cycles = find_cycles(graph)
     if cycles:
         pytest.fail(_cycle_report(cycles, graph), pytrace=False)
-
-
-def test_known_cycle_imports_are_still_there() -> None:
-    """Each import listed in KNOWN_CYCLE_IMPORTS still exists: one that is gone leaves the list."""
-    existing = {(i.importer, i.imported) for i in IMPORTS}
-    gone = sorted(KNOWN_CYCLE_IMPORTS - existing)
-    assert not gone, f"Ya no existen; quítelas de KNOWN_CYCLE_IMPORTS: {gone}"
 
 
 def test_only_composition_roots_import_composition_roots() -> None:

@@ -5,6 +5,7 @@ Comprueba que los YAML/JSON se leen, que los SKU existen, que las cantidades
 esperadas no superan el stock, que los totales cuadran con los precios del
 catálogo y que los hechos esperados están bien formados.  Sólo necesita PyYAML.
 """
+
 from __future__ import annotations
 
 import glob
@@ -200,17 +201,21 @@ for fich in ficheros:
                         err(f"{cid}: precio en hechos {a!r} no es de ningún producto ni del total")
 
 total_c = sum(por_region.values())
-print(f"Catálogo: {len(cat)} productos "
-      f"({sum(p['stock'] == 0 for p in productos)} agotados, "
-      f"{sum(1 <= p['stock'] <= 3 for p in productos)} con stock 1-3)")
+print(
+    f"Catálogo: {len(cat)} productos "
+    f"({sum(p['stock'] == 0 for p in productos)} agotados, "
+    f"{sum(1 <= p['stock'] <= 3 for p in productos)} con stock 1-3)"
+)
 print(f"Relevancia: {len(consultas)} consultas " + str(dict(sorted(tipos_q.items()))))
 print(f"Conversaciones: {total_c} en {len(ficheros)} ficheros, {n_hechos} hechos")
 for f_, n in sorted(por_fichero.items()):
     print(f"  {f_}: {n}")
 print("  por región: " + ", ".join(f"{r}={n}" for r, n in sorted(por_region.items())))
 if total_c:
-    print(f"  compra={por_tipo['compra']} ({100 * por_tipo['compra'] / total_c:.0f} %), "
-          f"pregunta={por_tipo['pregunta']} ({100 * por_tipo['pregunta'] / total_c:.0f} %)")
+    print(
+        f"  compra={por_tipo['compra']} ({100 * por_tipo['compra'] / total_c:.0f} %), "
+        f"pregunta={por_tipo['pregunta']} ({100 * por_tipo['pregunta'] / total_c:.0f} %)"
+    )
 if errores:
     print(f"\n{len(errores)} ERRORES:")
     for error in errores:

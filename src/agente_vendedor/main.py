@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, app.state.cache, max_age=settings.AUTH_CACHE_SECONDS
     )
     app.state.tokens = auth_cache.TokensVerificados(settings.SECRET_KEY)
-    rag = Rag(settings, app.state.session_factory)
+    rag = Rag(settings, app.state.session_factory, entidades=agente_vendedor.models.INDEXABLES)
     rag.install()
     app.state.rag = rag
     app.state.agente_llm = agente_llm.crear(settings)

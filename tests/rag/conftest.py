@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session
 from agente_vendedor.demo.service import demo_data
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.schemas import ProductoCreate
-from agente_vendedor.rag.index import COLLECTIONS
 
 
 def reset_index(app: FastAPI) -> None:
     """Drop every vector of the app's index."""
-    for name in COLLECTIONS:
-        app.state.rag.index.reset(name)
+    for indexable in app.state.rag.entidades.values():
+        app.state.rag.index.reset(indexable.coleccion)
 
 
 @pytest.fixture(autouse=True)

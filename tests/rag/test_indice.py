@@ -14,9 +14,9 @@ from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 from agente_vendedor.main import create_app
+from agente_vendedor.productos import busqueda
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.schemas import ProductoCreate
-from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.index import IndiceIncompatible, VectorIndex, create_client
 from agente_vendedor.rag.models import IndiceOutbox
 from agente_vendedor.settings import Settings, get_settings
@@ -31,7 +31,7 @@ def outbox_rows(app: FastAPI) -> int:
 
 def vector_ids(app: FastAPI, q: str) -> list[int]:
     with app.state.session_factory() as session:
-        results = rag_service.search_productos(session=session, rag=app.state.rag, q=q, modo="vectorial")
+        results = busqueda.search_productos(session=session, rag=app.state.rag, q=q, modo="vectorial")
     return [r.item.id for r in results]
 
 

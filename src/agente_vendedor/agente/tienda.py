@@ -24,6 +24,7 @@ from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteCreate
 from agente_vendedor.core.errors import AppError
 from agente_vendedor.core.text import fold
+from agente_vendedor.productos import busqueda as productos_busqueda
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.models import Producto as Producto  # the agent's modules see products through here
 from agente_vendedor.rag import service as rag_service
@@ -125,7 +126,7 @@ def buscar(
         return []
     if ctx.rag is None:
         return []
-    resultados = rag_service.search_productos(
+    resultados = productos_busqueda.search_productos(
         session=ctx.session,
         rag=ctx.rag,
         q=texto,
@@ -250,7 +251,7 @@ def parecidos(ctx: Contexto, texto: str, *, excluir: set[int] | None = None, lim
     if ctx.rag is None or not texto.strip():
         return []
     excluir = excluir or set()
-    resultados = rag_service.search_productos(
+    resultados = productos_busqueda.search_productos(
         session=ctx.session, rag=ctx.rag, q=texto, en_stock=True, limit=limit + len(excluir), modo="hibrido"
     )
     return [r.item for r in resultados if r.item.id not in excluir][:limit]

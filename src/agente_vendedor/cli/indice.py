@@ -29,9 +29,10 @@ def reindexar(
 ) -> None:
     """Reconstruye el índice de búsqueda (vectores y texto completo) desde la base de datos."""
     # Lazy: the search runtime loads numpy and the vector index client (about 0.25 s), which no other command needs.
-    from agente_vendedor.rag.runtime import ENTIDADES, Rag
+    from agente_vendedor.models import INDEXABLES
+    from agente_vendedor.rag.runtime import Rag
 
-    objetivos = {plural: singular for singular, plural in ENTIDADES.items()}  # the CLI names them in plural
+    objetivos = {e.coleccion: e.entidad for e in INDEXABLES}  # the CLI names them in plural
     if entidad is not None and entidad not in objetivos:
         console.print(f"[red]Entidad desconocida {entidad!r}: use productos o clientes[/red]")
         raise typer.Exit(code=2)
@@ -41,7 +42,7 @@ def reindexar(
     settings = get_settings()
     migrate_database()
     with db_engine() as engine:
-        rag = Rag(settings, create_session_factory(engine))
+        rag = Rag(settings, create_session_factory(engine), entidades=INDEXABLES)
         if reintentar:
             _retry_parked(rag)
             return

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from agente_vendedor.clientes import service
+from agente_vendedor.clientes import busqueda, service
 from agente_vendedor.clientes.schemas import ClienteBusqueda, ClienteCreate, ClienteResponse, ClienteUpdate
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
@@ -46,7 +46,7 @@ def buscar_clientes(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[ClienteBusqueda]:
     """Búsqueda por nombre, email o teléfono sin distinguir acentos ni mayúsculas; con erratas, búsqueda aproximada."""
-    results = rag_service.search_clientes(session=session, rag=rag, q=q, limit=limit)
+    results = busqueda.search_clientes(session=session, rag=rag, q=q, limit=limit)
     rag_service.mark_response(session, response.headers)
     return [
         ClienteBusqueda.model_validate({**ClienteResponse.model_validate(r.item).model_dump(), "score": r.score})

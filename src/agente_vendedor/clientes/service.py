@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agente_vendedor.clientes.exceptions import ClienteNoEncontrado, EmailDuplicado
+from agente_vendedor.clientes.indice import INDICE_CLIENTES
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteCreate, ClienteUpdate
 from agente_vendedor.core.search import like_escape, rank_expression, token_filter
@@ -44,7 +45,7 @@ def create(*, session: Session, datos: ClienteCreate) -> Cliente:
     cliente.texto_busqueda = search_text(cliente)
     session.add(cliente)
     _flush(session, cliente)
-    outbox.record_cliente(session, cliente)
+    outbox.record(session, INDICE_CLIENTES, cliente)
     return cliente
 
 
@@ -85,7 +86,7 @@ def update(*, session: Session, cliente_id: int, datos: ClienteUpdate) -> Client
         setattr(cliente, field, value)
     cliente.texto_busqueda = search_text(cliente)
     _flush(session, cliente)
-    outbox.record_cliente(session, cliente)
+    outbox.record(session, INDICE_CLIENTES, cliente)
     return cliente
 
 
@@ -94,7 +95,7 @@ def deactivate(*, session: Session, cliente_id: int) -> None:
     cliente = get(session=session, cliente_id=cliente_id)
     cliente.activo = False
     session.flush()
-    outbox.record_cliente(session, cliente)
+    outbox.record(session, INDICE_CLIENTES, cliente)
 
 
 def search_ranked(*, session: Session, q: str, limit: int = 20) -> list[tuple[Cliente, int]]:

@@ -17,6 +17,7 @@ from agente_vendedor.agente.schemas import EstadoConversacion, MensajeHumanoCrea
 from agente_vendedor.auth import service as auth_service
 from agente_vendedor.auth.exceptions import CredencialesInvalidas, UltimoAdmin, UsuarioDuplicado
 from agente_vendedor.auth.schemas import UsuarioCreate, UsuarioUpdate
+from agente_vendedor.clientes import busqueda as clientes_busqueda
 from agente_vendedor.clientes import service as clientes_service
 from agente_vendedor.clientes.exceptions import EmailDuplicado
 from agente_vendedor.clientes.schemas import ClienteUpdate
@@ -39,11 +40,11 @@ from agente_vendedor.panel.dependencies import (
 )
 from agente_vendedor.panel.routing import LOGIN, PanelRoute
 from agente_vendedor.panel.vistas import PAGINA, STATIC, campos, pagina_actual, render, texto, validar
+from agente_vendedor.productos import busqueda as productos_busqueda
 from agente_vendedor.productos import service as productos_service
 from agente_vendedor.productos.exceptions import SkuDuplicado
 from agente_vendedor.productos.importar import ImportacionInvalida, import_productos
 from agente_vendedor.productos.schemas import ProductoCreate, ProductoUpdate
-from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.dependencies import RagDep
 from agente_vendedor.ventas import service as ventas_service
 from agente_vendedor.ventas.schemas import EstadoVenta, VentaResponse
@@ -215,7 +216,7 @@ def productos(
     numero = pagina_actual(pagina)
     total: int
     if q and q.strip():
-        resultados = rag_service.search_productos(
+        resultados = productos_busqueda.search_productos(
             session=session, rag=rag, q=q, categoria=categoria, en_stock=en_stock, limit=50
         )
         filas = [r.item for r in resultados]
@@ -415,7 +416,7 @@ def clientes(
     """Clientes: the API's search (exact first, then typos and meaning), or the newest first."""
     numero = pagina_actual(pagina)
     if q and q.strip():
-        filas = [r.item for r in rag_service.search_clientes(session=session, rag=rag, q=q, limit=50)]
+        filas = [r.item for r in clientes_busqueda.search_clientes(session=session, rag=rag, q=q, limit=50)]
         total, paginas = len(filas), 1
     else:
         activo = {"inactivos": False, "todos": None}.get(estado or "", True)

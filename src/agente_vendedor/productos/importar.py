@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from agente_vendedor.core.errors import AppError, ErrorCampo, validation_errors
 from agente_vendedor.core.progress import ProgressCallback
 from agente_vendedor.core.text import fold
+from agente_vendedor.productos.indice import INDICE_PRODUCTOS
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate
 from agente_vendedor.productos.service import normalize_sku
@@ -259,7 +260,7 @@ def import_productos(
     # Search follows the catalog: full-text rows now, vectors from the outbox right after COMMIT.
     touched = [*created, *(producto for producto, _ in plan.update)]
     for index, producto in enumerate(touched, start=1):
-        outbox.record_producto(session, producto)
+        outbox.record(session, INDICE_PRODUCTOS, producto)
         if progress and index % 500 == 0:
             progress(500)
     if progress:

@@ -13,8 +13,8 @@ from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
 from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.productos import busqueda, service
 from agente_vendedor.productos import cache as catalog_cache
-from agente_vendedor.productos import service
 from agente_vendedor.productos.importar import ImportacionErrorResponse, ResultadoImportacion, import_productos
 from agente_vendedor.productos.schemas import ProductoBusqueda, ProductoCreate, ProductoResponse, ProductoUpdate
 from agente_vendedor.rag import service as rag_service
@@ -107,7 +107,7 @@ def buscar_productos(
     Si el índice semántico no responde, contesta solo la búsqueda de texto completo y lo indica con la cabecera
     `X-Busqueda-Modo: lexico`.
     """
-    results = rag_service.search_productos(
+    results = busqueda.search_productos(
         session=session, rag=rag, q=q, categoria=categoria, precio_max=precio_max, en_stock=en_stock, limit=limit
     )
     rag_service.mark_response(session, response.headers)

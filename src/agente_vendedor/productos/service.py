@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agente_vendedor.productos.exceptions import ProductoNoEncontrado, SkuDuplicado
+from agente_vendedor.productos.indice import INDICE_PRODUCTOS
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.productos.schemas import ProductoCreate, ProductoUpdate
 from agente_vendedor.rag import outbox
@@ -45,7 +46,7 @@ def create(*, session: Session, datos: ProductoCreate) -> Producto:
     producto = Producto(**values)
     session.add(producto)
     _flush(session, producto)
-    outbox.record_producto(session, producto)
+    outbox.record(session, INDICE_PRODUCTOS, producto)
     return producto
 
 
@@ -113,7 +114,7 @@ def update(*, session: Session, producto_id: int, datos: ProductoUpdate) -> Prod
     for field, value in changes.items():
         setattr(producto, field, value)
     _flush(session, producto)
-    outbox.record_producto(session, producto)
+    outbox.record(session, INDICE_PRODUCTOS, producto)
     return producto
 
 
@@ -122,4 +123,4 @@ def deactivate(*, session: Session, producto_id: int) -> None:
     producto = get(session=session, producto_id=producto_id)
     producto.activo = False
     session.flush()
-    outbox.record_producto(session, producto)
+    outbox.record(session, INDICE_PRODUCTOS, producto)

@@ -1,4 +1,4 @@
-"""The ChromaDB vector index: collections `productos` and `clientes`, tied to one embedding model."""
+"""The ChromaDB vector index: one collection per indexed entity (`Indexable.coleccion`), tied to one embedding model."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import numpy as np
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.errors import AppError
 
-COLLECTIONS = ("productos", "clientes")
 T = TypeVar("T")
 UPSERT_BATCH = 1000
 CHROMA_CONNECT_TIMEOUT_SECONDS = 3.0

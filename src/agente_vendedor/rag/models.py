@@ -1,10 +1,10 @@
-"""The index outbox and the lexical (full-text) tables the search reads."""
+"""The index outbox (the full-text tables are declared by each indexed entity's owner, see `rag.indexable`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, text
+from sqlalchemy import Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agente_vendedor.core.db import Base, UTCDateTime, utcnow
@@ -31,22 +31,3 @@ class IndiceOutbox(Base):
         Index("idx_rag_outbox_entidad", "entidad", "entidad_id"),
         Index("idx_rag_outbox_aparcada", "aparcada_en"),
     )
-
-
-# Full-text copies of the searchable text (accent-folded). On SQLite they are FTS5 virtual tables with the
-# trigram tokenizer (created by migration 0005); on PostgreSQL plain tables with a pg_trgm GIN index. They are
-# declared here so every tool that walks the metadata (tests wiping tables, for one) sees them; `rowid` is the
-# id of the producto/cliente because that is the only key an FTS5 table has.
-productos_fts = Table(
-    "productos_fts",
-    Base.metadata,
-    Column("rowid", Integer, primary_key=True, autoincrement=False),
-    Column("texto", Text, nullable=False),
-)
-
-clientes_fts = Table(
-    "clientes_fts",
-    Base.metadata,
-    Column("rowid", Integer, primary_key=True, autoincrement=False),
-    Column("texto", Text, nullable=False),
-)

@@ -9,33 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal, Protocol
+from typing import Literal
 
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from agente_vendedor.rag import text as rag_text
-from agente_vendedor.rag.models import IndiceOutbox, clientes_fts, productos_fts
+from agente_vendedor.rag.indexable import Indexable, T
+from agente_vendedor.rag.models import IndiceOutbox
 
 PENDING_FLAG = "rag_pendiente"
 DEFER_FLAG = "rag_diferir"
 Operacion = Literal["upsert", "delete"]
-
-
-class _ProductoLike(Protocol):
-    id: int
-    nombre: str
-    categoria: str | None
-    descripcion: str | None
-    sku: str | None
-
-
-class _ClienteLike(Protocol):
-    id: int
-    nombre: str
-    email: str | None
-    telefono: str | None
-    direccion: str | None
 
 
 @contextmanager
@@ -58,21 +42,12 @@ def defer(session: Session) -> None:
     session.info[DEFER_FLAG] = True
 
 
-def record_producto(session: Session, producto: _ProductoLike, operacion: Operacion = "upsert") -> None:
-    """Queue the product's vector update and refresh its full-text row (call after `flush`, before commit)."""
-    session.execute(delete(productos_fts).where(productos_fts.c.rowid == producto.id))
+def record(session: Session, indexable: Indexable[T], row: T, operacion: Operacion = "upsert") -> None:
+    """Queue the row's vector update and refresh its full-text copy (call after `flush`, before commit)."""
+    fts = indexable.fts
+    entidad_id: int = getattr(row, "id")  # noqa: B009  (`Indexable` rows are mapped classes with an `id`)
+    session.execute(delete(fts).where(fts.c.rowid == entidad_id))
     if operacion == "upsert":
-        texto = rag_text.producto_lexical(producto.nombre, producto.categoria, producto.descripcion, producto.sku)
-        session.execute(insert(productos_fts).values(rowid=producto.id, texto=texto))
-    session.add(IndiceOutbox(entidad="producto", entidad_id=producto.id, operacion=operacion))
-    session.info[PENDING_FLAG] = True
-
-
-def record_cliente(session: Session, cliente: _ClienteLike, operacion: Operacion = "upsert") -> None:
-    """Queue the cliente's vector update and refresh its full-text row (call after `flush`, before commit)."""
-    session.execute(delete(clientes_fts).where(clientes_fts.c.rowid == cliente.id))
-    if operacion == "upsert":
-        texto = rag_text.cliente_lexical(cliente.nombre, cliente.email, cliente.telefono, cliente.direccion)
-        session.execute(insert(clientes_fts).values(rowid=cliente.id, texto=texto))
-    session.add(IndiceOutbox(entidad="cliente", entidad_id=cliente.id, operacion=operacion))
+        session.execute(insert(fts).values(rowid=entidad_id, texto=indexable.lexico(row)))
+    session.add(IndiceOutbox(entidad=indexable.entidad, entidad_id=entidad_id, operacion=operacion))
     session.info[PENDING_FLAG] = True

@@ -5,20 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import utcnow
 from agente_vendedor.core.progress import ProgressCallback
-from agente_vendedor.core.text import fold
-from agente_vendedor.productos.models import Producto
 from agente_vendedor.rag import text as rag_text
 from agente_vendedor.rag.embeddings import (
     OPENAI_DIMENSIONS,
@@ -28,13 +25,13 @@ from agente_vendedor.rag.embeddings import (
     create_embedder,
     provider_name,
 )
-from agente_vendedor.rag.index import COLLECTIONS, IndiceIncompatible, IndiceNoDisponible, VectorIndex, create_client
-from agente_vendedor.rag.models import IndiceOutbox, clientes_fts, productos_fts
+from agente_vendedor.rag.index import IndiceIncompatible, IndiceNoDisponible, VectorIndex, create_client
+from agente_vendedor.rag.indexable import Indexable
+from agente_vendedor.rag.models import IndiceOutbox
 from agente_vendedor.rag.outbox import DEFER_FLAG, PENDING_FLAG
 
 logger = logging.getLogger("agente_vendedor.rag")
 
-ENTIDADES = {"producto": "productos", "cliente": "clientes"}
 REINDEX_CHUNK = 500
 Clave = tuple[str, int]  # (entidad, entidad_id)
 
@@ -46,33 +43,6 @@ class Reintento:
     reactivadas: int
     procesadas: int
     fallidas: int
-
-
-def producto_metadata(producto: Producto, huella: str) -> dict[str, str | int | float | bool]:
-    """What Chroma stores next to a product's vector so filters can run inside the index."""
-    return {
-        "id": producto.id,
-        "categoria": fold(producto.categoria or ""),
-        "precio": float(producto.precio),
-        "activo": bool(producto.activo),
-        "en_stock": producto.stock > 0,
-        "huella": huella,
-    }
-
-
-def cliente_metadata(cliente: Cliente, huella: str) -> dict[str, str | int | float | bool]:
-    """What Chroma stores next to a cliente's vector."""
-    return {"id": cliente.id, "activo": bool(cliente.activo), "huella": huella}
-
-
-def producto_doc(producto: Producto) -> str:
-    """The embedded text of a product."""
-    return rag_text.producto_document(producto.nombre, producto.categoria, producto.descripcion)
-
-
-def cliente_doc(cliente: Cliente) -> str:
-    """The embedded text of a cliente."""
-    return rag_text.cliente_document(cliente.nombre, cliente.email, cliente.direccion)
 
 
 class Rag:
@@ -87,8 +57,17 @@ class Rag:
     # leave their index work to the periodic worker) instead of each waiting for the same timeout.
     pausa_tras_caida = 10.0
 
-    def __init__(self, settings: Settings, session_factory: sessionmaker[Session], *, embedder: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        *,
+        entidades: Iterable[Indexable[Any]],
+        embedder: Any = None,
+    ) -> None:
         self.settings = settings
+        # What is indexed, by outbox name ("producto"), handed over by the composition root (`agente_vendedor.models`).
+        self.entidades: dict[str, Indexable[Any]] = {e.entidad: e for e in entidades}
         self.session_factory = session_factory
         self._embedder: CachedEmbedder | None = CachedEmbedder(embedder) if embedder is not None else None
         self._index: VectorIndex | None = None
@@ -306,7 +285,7 @@ class Rag:
         Only rows that already failed at least once qualify (their change was committed before this batch read the
         entity); rows another worker holds are skipped.
         """
-        for entidad in ENTIDADES:
+        for entidad in self.entidades:
             newest: dict[int, int] = {}
             for r in synced:
                 if r.entidad == entidad:
@@ -360,7 +339,7 @@ class Rag:
         every row stays as it was (no attempt counted), to be processed once the service is back.
         """
         failed: dict[Clave, str] = {}
-        for entidad in ENTIDADES:
+        for entidad in self.entidades:
             ids = sorted({r.entidad_id for r in rows if r.entidad == entidad})
             if not ids:
                 continue
@@ -392,50 +371,37 @@ class Rag:
 
     def _sync(self, session: Session, entidad: str, ids: Sequence[int]) -> None:
         """The database is the source of truth: upsert what exists, delete what does not."""
-        model: type[Producto] | type[Cliente] = Producto if entidad == "producto" else Cliente
-        found = cast(list[Producto | Cliente], list(session.scalars(select(model).where(model.id.in_(ids))).all()))
-        indexable = [row for row in found if _indexable(row)]
-        self._upsert(entidad, indexable)
-        gone = sorted(set(ids) - {row.id for row in indexable})
-        self.index.delete(ENTIDADES[entidad], gone)
+        indexable = self.entidades[entidad]
+        model: Any = indexable.modelo
+        found = list(session.scalars(select(model).where(model.id.in_(ids))).all())
+        con_vector = [row for row in found if indexable.con_vector(row)]
+        self._upsert(indexable, con_vector)
+        gone = sorted(set(ids) - {row.id for row in con_vector})
+        self.index.delete(indexable.coleccion, gone)
 
-    def _upsert(self, entidad: str, rows: Sequence[Producto | Cliente]) -> None:
+    def _upsert(self, indexable: Indexable[Any], rows: Sequence[Any]) -> None:
         if not rows:
             return
-        if entidad == "producto":
-            docs = [producto_doc(r) for r in rows if isinstance(r, Producto)]
-            metas = [
-                producto_metadata(r, rag_text.fingerprint(d))
-                for r, d in zip(rows, docs, strict=True)
-                if isinstance(r, Producto)
-            ]
-        else:
-            docs = [cliente_doc(r) for r in rows if isinstance(r, Cliente)]
-            metas = [
-                cliente_metadata(r, rag_text.fingerprint(d))
-                for r, d in zip(rows, docs, strict=True)
-                if isinstance(r, Cliente)
-            ]
+        docs = [indexable.documento(r) for r in rows]
+        metas = [indexable.metadata(r, rag_text.fingerprint(d)) for r, d in zip(rows, docs, strict=True)]
         vectors = self.embedder.embed(docs)
-        self.index.upsert(ENTIDADES[entidad], [r.id for r in rows], vectors, metas)
+        self.index.upsert(indexable.coleccion, [r.id for r in rows], vectors, metas)
 
     # ---- rebuilding ------------------------------------------------------------------------------------
 
     def count_rows(self, entidad: str) -> int:
-        """Rows that should have a vector: active products (inactive ones are never offered), every cliente."""
-        query = (
-            select(func.count()).select_from(Producto).where(Producto.activo.is_(True))
-            if entidad == "producto"
-            else select(func.count()).select_from(Cliente)
-        )
+        """Rows that should have a vector (inactive products are never offered; every cliente is)."""
+        indexable = self.entidades[entidad]
+        query = select(func.count()).select_from(indexable.modelo).where(*indexable.con_vector_sql)
         with self.session_factory() as session:
             return int(session.scalar(query) or 0)
 
     def reindex(self, entidad: str, progress: ProgressCallback | None = None) -> int:
         """Rebuild the collection and the full-text table of one entity from the database."""
-        model: type[Producto] | type[Cliente] = Producto if entidad == "producto" else Cliente
-        fts = productos_fts if entidad == "producto" else clientes_fts
-        collection = ENTIDADES[entidad]
+        indexable = self.entidades[entidad]
+        model: Any = indexable.modelo
+        fts = indexable.fts
+        collection = indexable.coleccion
         with self._process_lock:
             with self.session_factory() as session:
                 last_outbox = session.scalar(select(func.max(IndiceOutbox.id)).where(IndiceOutbox.entidad == entidad))
@@ -445,16 +411,16 @@ class Rag:
                 session.execute(delete(fts))
                 while True:
                     query = select(model).where(model.id > last_id).order_by(model.id).limit(REINDEX_CHUNK)
-                    rows = cast(list[Producto | Cliente], list(session.scalars(query).all()))
+                    rows = list(session.scalars(query).all())
                     if not rows:
                         break
-                    session.execute(insert(fts), [{"rowid": r.id, "texto": _lexical(r)} for r in rows])
-                    indexable = [row for row in rows if _indexable(row)]
-                    self._upsert(entidad, indexable)
+                    session.execute(insert(fts), [{"rowid": r.id, "texto": indexable.lexico(r)} for r in rows])
+                    con_vector = [row for row in rows if indexable.con_vector(row)]
+                    self._upsert(indexable, con_vector)
                     last_id = rows[-1].id
-                    total += len(indexable)
+                    total += len(con_vector)
                     if progress is not None:
-                        progress(len(indexable))
+                        progress(len(con_vector))
                 if last_outbox is not None:
                     session.execute(
                         delete(IndiceOutbox).where(IndiceOutbox.entidad == entidad, IndiceOutbox.id <= last_outbox)
@@ -465,9 +431,7 @@ class Rag:
     def status(self) -> dict[str, tuple[int, int]]:
         """For each collection: (vectors in Chroma, rows in the database)."""
         return {
-            name: (self.index.count(name), self.count_rows(entidad))
-            for entidad, name in ENTIDADES.items()
-            if name in COLLECTIONS
+            e.coleccion: (self.index.count(e.coleccion), self.count_rows(e.entidad)) for e in self.entidades.values()
         }
 
 
@@ -477,14 +441,3 @@ def _due_now() -> list[Any]:
         IndiceOutbox.aparcada_en.is_(None),
         or_(IndiceOutbox.siguiente_intento.is_(None), IndiceOutbox.siguiente_intento <= utcnow()),
     ]
-
-
-def _indexable(row: Producto | Cliente) -> bool:
-    """Inactive products get no vector: search never offers them. Clientes stay (the literal search lists them)."""
-    return row.activo if isinstance(row, Producto) else True
-
-
-def _lexical(row: Producto | Cliente) -> str:
-    if isinstance(row, Producto):
-        return rag_text.producto_lexical(row.nombre, row.categoria, row.descripcion, row.sku)
-    return rag_text.cliente_lexical(row.nombre, row.email, row.telefono, row.direccion)

@@ -155,24 +155,9 @@ def typo_pieces(term: str) -> list[str]:
     return [term[i : i + size] for i in range(len(term) - size + 1)]
 
 
-def producto_document(nombre: str, categoria: str | None, descripcion: str | None) -> str:
-    """The text a product's vector is computed from."""
-    return ". ".join(part for part in (nombre, categoria, descripcion) if part)
-
-
-def producto_lexical(nombre: str, categoria: str | None, descripcion: str | None, sku: str | None) -> str:
-    """The full-text copy of a product; the name counts twice so name matches outrank description matches."""
-    return lexical_text(nombre, nombre, categoria, descripcion, sku)
-
-
-def cliente_document(nombre: str, email: str | None, direccion: str | None) -> str:
-    """The text a cliente's vector is computed from."""
-    return ". ".join(part for part in (nombre, email, direccion) if part)
-
-
-def cliente_lexical(nombre: str, email: str | None, telefono: str | None, direccion: str | None) -> str:
-    """The full-text copy of a cliente."""
-    return lexical_text(nombre, email, telefono, direccion)
+def document_text(*parts: str | None) -> str:
+    """The text an entity's vector is computed from: its non-empty parts, joined as sentences."""
+    return ". ".join(part for part in parts if part)
 
 
 def fingerprint(document: str) -> str:

@@ -52,14 +52,15 @@ def upgrade() -> None:
             )
             op.execute(f"CREATE INDEX idx_{table}_tsv ON {table} USING gin (tsv)")
 
-    # Existing rows: fill the full-text tables now and queue their vectors for the next start.
+    # Existing rows: fill the full-text tables now and queue their vectors for the next start. The texts are those
+    # of `productos.indice` and `clientes.indice` at this revision (a product's name counts twice).
     productos = bind.execute(sa.text("SELECT id, nombre, categoria, descripcion, sku FROM productos")).all()
     for row in productos:
-        texto = rag_text.producto_lexical(row.nombre, row.categoria, row.descripcion, row.sku)
+        texto = rag_text.lexical_text(row.nombre, row.nombre, row.categoria, row.descripcion, row.sku)
         bind.execute(sa.text("INSERT INTO productos_fts (rowid, texto) VALUES (:i, :t)"), {"i": row.id, "t": texto})
     clientes = bind.execute(sa.text("SELECT id, nombre, email, telefono, direccion FROM clientes")).all()
     for row in clientes:
-        texto = rag_text.cliente_lexical(row.nombre, row.email, row.telefono, row.direccion)
+        texto = rag_text.lexical_text(row.nombre, row.email, row.telefono, row.direccion)
         bind.execute(sa.text("INSERT INTO clientes_fts (rowid, texto) VALUES (:i, :t)"), {"i": row.id, "t": texto})
     outbox = sa.table(
         "rag_outbox",
