@@ -110,7 +110,19 @@ def app(settings: Settings) -> FastAPI:
 
 def _wipe(app: FastAPI) -> None:
     """Empty every table so each test starts from a clean, migrated database."""
-    close_all_sessions()  # a test's open session would hold locks that TRUNCATE waits for on PostgreSQL
+    rag = getattr(app.state, "rag", None)
+    if rag is not None and not rag.vectors_paused():
+        # A chat turn leaves its index work to the background processor: wait for a pass in flight and finish the
+        # rest here, so nothing of this test reaches the index (or opens sessions) after the wipe.
+        rag.process_outbox_safely()
+    for intento in range(20):
+        try:
+            close_all_sessions()  # a test's open session would hold locks that TRUNCATE waits for on PostgreSQL
+            break
+        except RuntimeError:  # the processor thread opened a session while the registry was being walked
+            if intento == 19:
+                raise
+            time.sleep(0.05)
     engine = app.state.engine
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as connection:
