@@ -31,8 +31,9 @@ from agente_vendedor.core.db import create_db_engine, create_session_factory
 from agente_vendedor.core.errors import ERROR_RESPONSES, error_responses, install_error_handlers
 from agente_vendedor.core.health import router as health_router
 from agente_vendedor.core.logging import route_structlog_to_stdlib
-from agente_vendedor.core.metrics import MetricsMiddleware, instrument_engine, render
-from agente_vendedor.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from agente_vendedor.core.memory import settle_memory
+from agente_vendedor.core.metrics import instrument_engine, render
+from agente_vendedor.core.middleware import HttpMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
 from agente_vendedor.exportar.router import router as exportar_router
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.info("Índice de búsqueda: %s cambios pendientes completados al arrancar", done)
         rag.start_worker(settings.OUTBOX_INTERVAL_SECONDS)
         app.state.canales.start()
+        if app.state.server_process:
+            settle_memory()
         try:
             yield
         finally:
@@ -129,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.server_process = False
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.rate_limiter = RateLimiter(settings.REDIS_URL)
@@ -158,17 +162,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.WIDGET_ENABLED:
         app.add_middleware(canales.WidgetCORS, origins=settings.WIDGET_ORIGINS)
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
-        BodySizeLimitMiddleware,
+        HttpMiddleware,
         max_bytes=settings.MAX_BODY_BYTES,
         overrides={
             "/productos/importar": settings.MAX_IMPORT_BYTES,
             "/panel/productos/importar": settings.MAX_IMPORT_BYTES,
         },
     )
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestIdMiddleware)
 
     _install_docs(app)
 
@@ -194,5 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def app_factory() -> FastAPI:
-    """Entry point for `uvicorn --factory agente_vendedor.main:app_factory`."""
-    return create_app()
+    """Entry point for `uvicorn --factory agente_vendedor.main:app_factory` (what `servir` runs)."""
+    app = create_app()
+    app.state.server_process = True  # the process is this app's alone: its startup objects can be frozen
+    return app

@@ -10,8 +10,6 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import openai
-
 from agente_vendedor.agente import intents, tienda
 from agente_vendedor.agente.models import Mensaje
 from agente_vendedor.agente.tienda import Contexto, Respuesta
@@ -233,6 +231,8 @@ class LLMGenerador:
     """Answers through a chat-completions model that calls the shop's tools."""
 
     def __init__(self, settings: Settings, *, http_client: Any = None) -> None:
+        import openai  # only when an LLM is configured: the SDK alone is about 20 MB of a worker's memory
+
         self.model = settings.LLM_MODEL
         self.client = openai.OpenAI(
             api_key=settings.OPENAI_API_KEY or "sin-clave",  # local servers accept any key; the SDK needs one

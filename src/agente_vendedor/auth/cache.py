@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agente_vendedor.auth.models import Usuario
-from agente_vendedor.core.cache import Cache, MemoryCache, bump_on_write
+from agente_vendedor.core.cache import Cache, bump_on_write
 from agente_vendedor.core.security import TokenData, decode_access_token
 
 NAMESPACE = "usuarios"
@@ -53,7 +53,7 @@ class UsuariosVigentes:
         self._entries: dict[int, tuple[int, float, UsuarioActual | None]] = {}
         self._lock = threading.Lock()
         # An in-process cache answers `version` without I/O, so a fresh entry can be read on the event loop.
-        self.version_is_local = isinstance(cache, MemoryCache)
+        self.version_is_local = cache.local
 
     def peek(self, user_id: int, version: int | None = None) -> Any:
         """The fresh entry for `user_id` (a user or None), or `MISSING` when it must be read from the database."""

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from starlette.concurrency import run_in_threadpool
 
 from agente_vendedor.auth.cache import MISSING, TokensVerificados, UsuarioActual, UsuariosVigentes
 from agente_vendedor.auth.exceptions import RolInsuficiente, TokenInvalido
+from agente_vendedor.core.routing import run_sync
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -30,7 +30,7 @@ async def get_current_user(request: Request, token: Annotated[str | None, Depend
     vigentes: UsuariosVigentes = request.app.state.usuarios
     usuario = vigentes.cached(data.user_id)
     if usuario is MISSING:
-        usuario = await run_in_threadpool(vigentes.resolve, data.user_id)
+        usuario = await run_sync(vigentes.resolve, data.user_id)
     if usuario is None or not usuario.activo:
         raise TokenInvalido("El usuario del token no existe o está desactivado")
     request.state.usuario = usuario.email

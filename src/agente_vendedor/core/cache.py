@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-import redis
 from sqlalchemy import TextClause, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -32,6 +31,9 @@ _unique = itertools.count(1)
 
 class Cache(Protocol):
     """What the services need from a cache."""
+
+    local: bool
+    """True when every call is answered in process (no I/O): it may then be made on the event loop."""
 
     def get(self, key: str) -> bytes | None:
         """The stored value, or None when absent or expired."""
@@ -48,6 +50,8 @@ class Cache(Protocol):
 
 class MemoryCache:
     """Per-process cache; enough for one worker."""
+
+    local = True
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._data: dict[str, tuple[float, bytes]] = {}
@@ -93,7 +97,12 @@ class RedisCache:
     again at 0 and reach numbers whose keys an in-flight request could have written before the restart.
     """
 
+    local = False
+
     def __init__(self, url: str, prefix: str = "agente-vendedor:cache") -> None:
+        import redis  # only with REDIS_URL: a worker without Redis does not carry the client (about 7 MB)
+
+        self._errors = redis.RedisError
         self._redis = redis.Redis.from_url(
             url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
         )
@@ -110,7 +119,7 @@ class RedisCache:
         try:
             self._replay_bumps()
             result = action()
-        except redis.RedisError as exc:
+        except self._errors as exc:
             with self._lock:
                 self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
                 if not self._down:

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from agente_vendedor.core.sqlite_gate import GatedConnection, before_write, gate_for
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -59,12 +61,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+SQLITE_BUSY_SECONDS = 10.0
+"""How long a write waits for another one to finish before failing with "database is locked"."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cursor.close()
 
 
@@ -81,14 +87,24 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         ensure_sqlite_folder(url)
         # One connection per busy request thread, kept: an overflow connection is closed on return, and
         # reopening it (connect + four PRAGMAs) showed up in the profile of a loaded server.
+        database = make_url(url).database or ""
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 10},
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS, "factory": GatedConnection},
             pool_size=20,
             max_overflow=40,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        gate = gate_for(str(Path(database).resolve())) if database and database != ":memory:" else None
+
+        def _connected(dbapi_connection: Any, record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, record)
+            if isinstance(dbapi_connection, GatedConnection):
+                dbapi_connection.gate = gate
+                dbapi_connection.wait_seconds = SQLITE_BUSY_SECONDS
+
+        event.listen(engine, "connect", _connected)
+        event.listen(engine, "before_cursor_execute", before_write)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

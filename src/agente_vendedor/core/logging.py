@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
 from typing import IO, Any
 
+import orjson
 import structlog
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -29,6 +32,21 @@ def mask(text: str) -> str:
     """Hide e-mails (keep first letter and domain), phones (keep last 3 digits), tokens and passwords."""
     if not _MAYBE_SENSITIVE.search(text):
         return text
+    if len(text) <= _SHORT:
+        return _mask_short(text)
+    return _mask(text)
+
+
+_SHORT = 200
+"""Short values (a user's e-mail on every access line, a path) repeat: their masked form is remembered."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _mask_short(text: str) -> str:
+    return _mask(text)
+
+
+def _mask(text: str) -> str:
     text = _JWT.sub("***", text)
     text = _BEARER.sub(r"\1***", text)
     text = _SECRET_FIELDS.sub(r"\1***", text)
@@ -93,6 +111,70 @@ class HotLogger:
 _configuration = [0]  # bumped by each configure call below, so every HotLogger binds again
 
 
+def _json_default(value: Any) -> Any:
+    return repr(value)
+
+
+def _dumps(event_dict: Any, **_kwargs: Any) -> str:
+    """orjson (several times faster than `json` on a log line), falling back to `json` for what it refuses."""
+    try:
+        return orjson.dumps(event_dict, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # e.g. an integer beyond 64 bits
+        return json.dumps(event_dict, ensure_ascii=False, default=_json_default)
+
+
+class _LineLogger:
+    """What structlog's JSON lines are written with: the rendered line goes straight to the service's handler.
+
+    The stdlib path would build a `LogRecord`, look up the caller, copy the record in the formatter and render
+    it there; here structlog renders once and the line is written to the same stream under the same lock as
+    every stdlib record (uvicorn's, the libraries'), so the log stays one ordered stream of JSON lines.
+    Levels follow the stdlib logger of the same name (`logging.getLogger(name).setLevel` still works).
+    """
+
+    def __init__(self, name: str, handler: logging.StreamHandler[Any]) -> None:
+        self.name = name
+        self._handler = handler
+        self._stdlib = logging.getLogger(name)
+
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802  (the stdlib name `filter_by_level` calls)
+        """As the stdlib logger of the same name."""
+        return self._stdlib.isEnabledFor(level)
+
+    def getEffectiveLevel(self) -> int:  # noqa: N802
+        """As the stdlib logger of the same name."""
+        return self._stdlib.getEffectiveLevel()
+
+    @property
+    def disabled(self) -> bool:
+        """As the stdlib logger of the same name."""
+        return self._stdlib.disabled
+
+    def write(self, line: str) -> None:
+        """Write one rendered line; a failing stream never fails the caller (as in `logging`)."""
+        handler = self._handler
+        handler.acquire()
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except Exception:  # noqa: BLE001  (logging must not break a request)
+            if logging.raiseExceptions:
+                sys.stderr.write("No se pudo escribir una línea del log\n")
+        finally:
+            handler.release()
+
+    debug = info = warning = warn = error = exception = critical = fatal = msg = write
+
+
+class _LineLoggerFactory:
+    def __init__(self, handler: logging.StreamHandler[Any]) -> None:
+        self._handler = handler
+
+    def __call__(self, *args: Any) -> _LineLogger:
+        name = args[0] if args and isinstance(args[0], str) else "agente_vendedor"
+        return _LineLogger(name, self._handler)
+
+
 def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> None:
     """JSON lines on one root handler (human-readable console when DEBUG); uvicorn and stdlib loggers go through it."""
     _configuration[0] += 1
@@ -106,14 +188,34 @@ def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> 
         structlog.processors.UnicodeDecoder(),
         mask_processor,
     ]
-    structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        context_class=dict,
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-    renderer: Any = structlog.dev.ConsoleRenderer() if debug else structlog.processors.JSONRenderer(ensure_ascii=False)
+    renderer: Any = structlog.dev.ConsoleRenderer() if debug else structlog.processors.JSONRenderer(serializer=_dumps)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if debug:  # human-readable console: through the stdlib, so every line shares one formatter
+        structlog.configure(
+            processors=[
+                structlog.stdlib.filter_by_level,
+                *shared,
+                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            ],
+            context_class=dict,
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=False,
+        )
+    else:  # JSON lines: structlog's own events are rendered once and written to the same handler
+        structlog.configure(
+            processors=[
+                structlog.stdlib.filter_by_level,
+                *shared,
+                structlog.processors.format_exc_info,
+                mask_exception_processor,
+                renderer,
+            ],
+            context_class=dict,
+            logger_factory=_LineLoggerFactory(handler),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=False,
+        )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
@@ -123,7 +225,6 @@ def configure_logging(*, debug: bool = False, stream: IO[str] | None = None) -> 
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

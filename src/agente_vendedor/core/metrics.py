@@ -8,7 +8,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from sqlalchemy import Engine, event
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 HTTP_REQUESTS = Counter("http_requests_total", "Peticiones HTTP por ruta y estado", ["method", "route", "status"])
 HTTP_LATENCY = Histogram("http_request_duration_seconds", "Duración de las peticiones HTTP", ["method", "route"])
@@ -41,45 +41,34 @@ def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-class MetricsMiddleware:
-    """Count and time every request by its route template (not the raw path, to keep labels bounded)."""
+class HttpSeries:
+    """Count and time requests by route template (not the raw path, to keep labels bounded).
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    The labelled series of each (method, route, status) are looked up once: `labels()` takes a lock and builds
+    a key on every call, a dictionary lookup does not.
+    """
+
+    def __init__(self) -> None:
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == "/metrics":
-            await self.app(scope, receive, send)
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        """Record one finished request (its route is in the scope once the router matched it)."""
+        if scope["path"] == "/metrics":
             return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "sin_ruta"
-            counter, histogram = self._children(scope["method"], template, status)
-            counter.inc()
-            histogram.observe(time.perf_counter() - start)
-
-    def _children(self, method: str, template: str, status: int) -> tuple[Any, Any]:
-        """The labelled series of a (method, route, status), looked up once (route templates keep the set bounded)."""
-        key = (method, template, status)
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "sin_ruta"
+        key = (scope["method"], template, status)
         children = self._series.get(key)
         if children is None:
             if len(self._series) > 10_000:  # unknown methods from clients could grow it: stay bounded
                 self._series.clear()
-            children = (HTTP_REQUESTS.labels(method, template, str(status)), HTTP_LATENCY.labels(method, template))
+            children = (HTTP_REQUESTS.labels(key[0], template, str(status)), HTTP_LATENCY.labels(key[0], template))
             self._series[key] = children
-        return children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+_DB_OPERATIONS = {verb: DB_QUERY.labels(verb) for verb in ("SELECT", "INSERT", "UPDATE", "DELETE", "OTHER")}
 
 
 def instrument_engine(engine: Engine) -> None:
@@ -92,6 +81,5 @@ def instrument_engine(engine: Engine) -> None:
     @event.listens_for(engine, "after_cursor_execute")
     def _stop(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         started = conn.info["query_start"].pop()
-        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "OTHER"
-        operation = verb if verb in {"SELECT", "INSERT", "UPDATE", "DELETE"} else "OTHER"
-        DB_QUERY.labels(operation).observe(time.perf_counter() - started)
+        verb = statement.lstrip()[:6].upper()
+        _DB_OPERATIONS.get(verb, _DB_OPERATIONS["OTHER"]).observe(time.perf_counter() - started)

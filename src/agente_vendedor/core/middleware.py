@@ -1,4 +1,8 @@
-"""ASGI middleware: a request id on every request and response."""
+"""The one ASGI middleware every request goes through: request id, limits, hardening headers, access log, metrics.
+
+One layer instead of five: each pure-ASGI layer costs a coroutine frame and a `send` wrapper per message, and
+on a short request those layers were a measurable share of the time (`bench/RESULTS-http.md`).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ import re
 import time
 
 import structlog
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agente_vendedor.core.logging import HotLogger
+from agente_vendedor.core.metrics import HttpSeries
 
 _access_log = HotLogger("agente_vendedor.http")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -38,87 +42,122 @@ class _RequestIds:
 _request_ids = _RequestIds()
 
 
-class RequestIdMiddleware:
-    """Accept a sane `X-Request-ID` or make one; bind it to every log line; log one line per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = ""
-        for name, value in scope.get("headers", []):
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if incoming and _VALID_ID.match(incoming) else _request_ids.new()
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 500
-        start = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableHeaders(scope=message)
-                if "x-request-id" not in headers:
-                    headers.append("X-Request-ID", request_id)
-            await send(message)
-
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                _access_log.get().info(
-                    "peticion",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    duration_ms=round((time.perf_counter() - start) * 1000, 2),
-                    usuario=scope["state"].get("usuario"),
-                )
-
-
 _TOO_LARGE_BODY = json.dumps(
     {"detail": "La petición es demasiado grande", "code": "peticion_demasiado_grande"}, ensure_ascii=False
 ).encode()
 
 
-class BodySizeLimitMiddleware:
-    """Refuse bodies over `max_bytes` (per-path overrides allowed) with 413, by header or while streaming."""
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
+)
 
-    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
+
+def _security_headers(csp: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", csp.encode()),
+    ]
+
+
+_API_HEADERS = _security_headers(API_CSP)
+_DOCS_HEADERS = _security_headers(DOCS_CSP)
+
+
+class HttpMiddleware:
+    """Per request, in one layer.
+
+    - `X-Request-ID`: a sane incoming one is kept, otherwise one is made; it is bound to every log line of the
+      request and returned on the response.
+    - Bodies over `max_bytes` (per-path prefixes in `overrides`) get 413 before the app reads them, by
+      `Content-Length` or while a chunked body streams in.
+    - Hardening headers (nosniff, frame denial, no referrer, a CSP; the docs pages get one that lets Swagger UI
+      run from our own files), unless the app set them.
+    - One access line per request (`peticion`: method, path, status, duration, user) and the Prometheus
+      count and latency by route template.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        overrides: dict[str, int] | None = None,
+        docs_paths: tuple[str, ...] = ("/docs", "/static/"),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.overrides = overrides or {}
-
-    def _limit(self, path: str) -> int:
-        return next((size for prefix, size in self.overrides.items() if path.startswith(prefix)), self.max_bytes)
-
-    async def _reject(self, send: Send) -> None:
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(_TOO_LARGE_BODY)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": _TOO_LARGE_BODY})
+        self.overrides = tuple((overrides or {}).items())
+        self.docs_paths = docs_paths
+        self.metrics = HttpSeries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope["path"])
-        declared = None
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                declared = int(value) if value.isdigit() else limit + 1
-        if declared is not None:
-            # The server enforces Content-Length, so the declared size is the real one.
-            if declared > limit:
-                await self._reject(send)
-                return
-            await self.app(scope, receive, send)
-            return
-        # Chunked body: read it up to the limit before the app sees it, then replay it.
+        start = time.perf_counter()
+        incoming = ""
+        declared: int | None = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = int(value) if value.isdigit() else -1
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else _request_ids.new()
+        scope.setdefault("state", {})["request_id"] = request_id
+        path: str = scope["path"]
+        extra = _DOCS_HEADERS if path.startswith(self.docs_paths) else _API_HEADERS
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in (id_header, *extra) if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                limit = self._limit(path)
+                if declared is not None and (declared < 0 or declared > limit):
+                    await self._reject(send_wrapper)
+                elif declared is None and scope["method"] not in _NO_BODY:
+                    await self._streamed(scope, receive, send_wrapper, limit)
+                else:  # the server enforces Content-Length, so a declared size is the real one
+                    await self.app(scope, receive, send_wrapper)
+            finally:
+                duration = time.perf_counter() - start
+                self.metrics.observe(scope, status, duration)
+                _access_log.get().info(
+                    "peticion",
+                    method=scope["method"],
+                    path=path,
+                    status=status,
+                    duration_ms=round(duration * 1000, 2),
+                    usuario=scope["state"].get("usuario"),
+                )
+
+    def _limit(self, path: str) -> int:
+        for prefix, size in self.overrides:
+            if path.startswith(prefix):
+                return size
+        return self.max_bytes
+
+    @staticmethod
+    async def _reject(send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(_TOO_LARGE_BODY)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": _TOO_LARGE_BODY})
+
+    async def _streamed(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """A body without Content-Length: read it up to the limit before the app sees it, then replay it."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -144,33 +183,5 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
-)
-
-
-class SecurityHeadersMiddleware:
-    """Standard hardening headers; the docs page gets a CSP that lets Swagger UI run from our own files."""
-
-    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...] = ("/docs", "/static/")) -> None:
-        self.app = app
-        self.docs_paths = docs_paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        csp = DOCS_CSP if scope["path"].startswith(self.docs_paths) else API_CSP
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("Content-Security-Policy", csp)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+"""Methods whose requests carry no body in practice: without Content-Length there is nothing to read ahead."""

@@ -10,18 +10,71 @@ needs a second pool thread to release its locks, and a read costs one thread hop
 Committing before serialisation is safe because sessions keep loaded attributes after commit
 (`expire_on_commit=False`) and relationships are `lazy="raise"`; an endpoint that raises is rolled back by
 `core.db.get_session`, as before.
+
+The hop itself goes through the event loop's `run_in_executor` on a pool of our own rather than anyio's
+`to_thread` (capacity limiter, cancel scope and backend lookups on every call): under wrk's 16 connections
+that is less than half the CPU per hop (`bench/RESULTS-http.md`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import inspect
+import os
+import threading
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+
+T = TypeVar("T")
+
+POOL_THREADS = 40
+"""As many as anyio's default: endpoints that wait on the network (an LLM, WhatsApp) hold a thread meanwhile."""
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="endpoint")
+    return _pool
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = None  # a forked worker starts with no threads: it makes its own pool
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+async def run_sync(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in the endpoint pool, with the caller's context (the request id of its log lines).
+
+    If the awaiting task is cancelled (the client went away), the call still runs to its end before the
+    cancellation goes on: the thread may hold the request's session, whose exit must not overlap it.
+    """
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    future = loop.run_in_executor(_executor(), functools.partial(context.run, function, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        while not future.done():
+            try:
+                await asyncio.wait([future])
+            except asyncio.CancelledError:
+                continue
+        raise
 
 
 def _run_and_commit(endpoint: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -32,10 +85,16 @@ def _run_and_commit(endpoint: Callable[..., Any], args: tuple[Any, ...], kwargs:
     return result
 
 
+async def run_and_commit(function: Callable[..., T], **kwargs: Any) -> T:
+    """For an `async` endpoint: `function(**kwargs)` in the pool, committing the `Session` among `kwargs` there."""
+    result: T = await run_sync(_run_and_commit, function, (), kwargs)
+    return result
+
+
 def _threaded(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return await run_in_threadpool(_run_and_commit, endpoint, args, kwargs)
+        return await run_sync(_run_and_commit, endpoint, args, kwargs)
 
     return wrapper
 

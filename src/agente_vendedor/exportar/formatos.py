@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import Engine, Numeric, Select, case, func, literal_column, select, type_coerce
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -318,6 +317,8 @@ def encoded(engine: Engine, consulta: Consulta, contador: Contador) -> Generator
 def write_xlsx(engine: Engine, consulta: Consulta, path: Path, contador: Contador) -> None:
     """Write an .xlsx at `path` (constant memory): typed cells, money and date formats, frozen header, autofilter."""
     columnas = consulta.plan.columnas
+    import xlsxwriter  # imported by the export that needs it, not by every worker at startup
+
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent)})
     try:
         sheet = workbook.add_worksheet(consulta.entidad)

@@ -21,14 +21,22 @@ def install(factory: sessionmaker[Session], cache: Cache) -> None:
     bump_on_write(factory, cache, model=Producto, namespace=NAMESPACE)
 
 
+_HIT = CATALOG_CACHE.labels("hit")
+_MISS = CATALOG_CACHE.labels("miss")
+
+
+def _full_key(cache: Cache, key: str) -> str:
+    return f"{NAMESPACE}:v{cache.version(NAMESPACE)}:{key}"
+
+
 def cached(cache: Cache, key: str, ttl: int, produce: Callable[[], bytes]) -> bytes:
     """The bytes under `key` in the current catalog version, produced and stored on a miss."""
-    full_key = f"{NAMESPACE}:v{cache.version(NAMESPACE)}:{key}"
+    full_key = _full_key(cache, key)
     hit = cache.get(full_key)
     if hit is not None:
-        CATALOG_CACHE.labels("hit").inc()
+        _HIT.inc()
         return hit
-    CATALOG_CACHE.labels("miss").inc()
+    _MISS.inc()
     value = produce()
     cache.set(full_key, value, ttl)
     return value
@@ -52,8 +60,27 @@ def list_cached(
         items = _page_adapter().dump_json([ProductoResponse.model_validate(r) for r in rows])
         return b"%d\n%b" % (total, items)
 
+    data = cached(cache, _page_key(skip, limit, categoria, activo), ttl, produce)
+    return _split(data)
+
+
+def peek_page(
+    *, cache: Cache, skip: int, limit: int, categoria: str | None, activo: bool | None
+) -> tuple[bytes, int] | None:
+    """A cached catalog page (JSON bytes, total) when fresh, without producing it; None on a miss."""
+    data = cache.get(_full_key(cache, _page_key(skip, limit, categoria, activo)))
+    if data is None:
+        return None
+    _HIT.inc()
+    return _split(data)
+
+
+def _page_key(skip: int, limit: int, categoria: str | None, activo: bool | None) -> str:
     categoria_key = categoria.strip().lower() if categoria else ""
-    data = cached(cache, f"pagina:{skip}:{limit}:{categoria_key}:{activo}", ttl, produce)
+    return f"pagina:{skip}:{limit}:{categoria_key}:{activo}"
+
+
+def _split(data: bytes) -> tuple[bytes, int]:
     total, _, items = data.partition(b"\n")
     return items, int(total)
 

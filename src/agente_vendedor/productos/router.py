@@ -12,7 +12,7 @@ from agente_vendedor.auth.dependencies import AdminUser, StaffUser
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
-from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.core.routing import DbRoute, run_and_commit
 from agente_vendedor.productos import busqueda, service
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.importar import ImportacionErrorResponse, ResultadoImportacion, import_productos
@@ -40,7 +40,7 @@ class CategoriaResumen(BaseModel):
 
 
 @router.get("/", response_model=list[ProductoResponse])
-def listar_productos(
+async def listar_productos(
     request: Request,
     session: SessionDep,
     skip: Skip = 0,
@@ -49,9 +49,24 @@ def listar_productos(
     activo: bool | None = None,
 ) -> Response:
     """Lista el catálogo con paginación y filtros (con caché); `X-Total-Count` lleva el total."""
-    body, total = catalog_cache.list_cached(
-        session=session, skip=skip, limit=limit, categoria=categoria, activo=activo, **_cache(request)
+    cache = request.app.state.cache
+    # An in-process hit needs no I/O: answered on the event loop, no thread and no database connection.
+    hit = (
+        catalog_cache.peek_page(cache=cache, skip=skip, limit=limit, categoria=categoria, activo=activo)
+        if cache.local
+        else None
     )
+    if hit is None:
+        hit = await run_and_commit(
+            catalog_cache.list_cached,
+            session=session,
+            skip=skip,
+            limit=limit,
+            categoria=categoria,
+            activo=activo,
+            **_cache(request),
+        )
+    body, total = hit
     # The cache holds the JSON of ProductoResponse items already: sent as is (the OpenAPI schema is response_model).
     return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
 
