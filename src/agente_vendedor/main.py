@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rag.start_worker(settings.OUTBOX_INTERVAL_SECONDS)
         app.state.canales.start()
         if app.state.server_process:
+            await anyio.to_thread.run_sync(rag.map_model)
             settle_memory()
         try:
             yield

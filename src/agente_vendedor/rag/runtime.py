@@ -23,6 +23,7 @@ from agente_vendedor.rag.embeddings import (
     USE_MODEL,
     CachedEmbedder,
     create_embedder,
+    map_use_table,
     provider_name,
 )
 from agente_vendedor.rag.index import IndiceIncompatible, IndiceNoDisponible, VectorIndex, create_client
@@ -99,13 +100,25 @@ class Rag:
             return self._embedder
 
     def warm_up(self) -> None:
-        """Load the embedder now (the offline model takes seconds on a busy machine); never raises."""
+        """Load the embedder and open the index now (the model takes seconds on a busy machine); never raises.
+
+        The offline model reads its weights on its first encoding, not when constructed: one short text is
+        encoded here so the first customer's search does not wait for them.
+        """
         try:
-            _ = self.embedder
+            embedder = self.embedder
+            if self.settings.EMBEDDING_MODEL == USE_MODEL:  # an API embedder is not called just to start
+                embedder.embed(["hola"])
+            _ = self.index
         except Exception:
             logger.warning(
                 "No se pudo cargar el modelo de embeddings al arrancar; se reintentará al usarlo", exc_info=True
             )
+
+    def map_model(self) -> None:
+        """For a server process: serve the offline model's token table from a file mapping (`map_use_table`)."""
+        if provider_name(self.settings) == USE_MODEL:
+            map_use_table(self.settings.DATA_DIRECTORY / "modelos")
 
     @property
     def index(self) -> VectorIndex:
