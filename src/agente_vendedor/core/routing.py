@@ -85,12 +85,6 @@ def _run_and_commit(endpoint: Callable[..., Any], args: tuple[Any, ...], kwargs:
     return result
 
 
-async def run_and_commit(function: Callable[..., T], **kwargs: Any) -> T:
-    """For an `async` endpoint: `function(**kwargs)` in the pool, committing the `Session` among `kwargs` there."""
-    result: T = await run_sync(_run_and_commit, function, (), kwargs)
-    return result
-
-
 def _threaded(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
 
 from agente_vendedor.auth.dependencies import AdminUser, StaffUser
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
-from agente_vendedor.core.routing import DbRoute, run_and_commit
+from agente_vendedor.core.routing import DbRoute, run_sync
 from agente_vendedor.productos import busqueda, service
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.importar import ImportacionErrorResponse, ResultadoImportacion, import_productos
@@ -39,10 +40,19 @@ class CategoriaResumen(BaseModel):
     productos: int
 
 
+def _pagina(
+    factory: sessionmaker[Session], skip: int, limit: int, categoria: str | None, activo: bool | None, cache: Any
+) -> tuple[bytes, int]:
+    """A catalog page through the cache, read in a short session of its own (a read: nothing to commit)."""
+    with factory() as session:
+        return catalog_cache.list_cached(
+            session=session, skip=skip, limit=limit, categoria=categoria, activo=activo, **cache
+        )
+
+
 @router.get("/", response_model=list[ProductoResponse])
 async def listar_productos(
     request: Request,
-    session: SessionDep,
     skip: Skip = 0,
     limit: Limit = 100,
     categoria: Annotated[str | None, Query(max_length=100)] = None,
@@ -50,22 +60,15 @@ async def listar_productos(
 ) -> Response:
     """Lista el catálogo con paginación y filtros (con caché); `X-Total-Count` lleva el total."""
     cache = request.app.state.cache
-    # An in-process hit needs no I/O: answered on the event loop, no thread and no database connection.
+    # An in-process hit needs no I/O: answered on the event loop, no thread, no session, no database connection.
     hit = (
         catalog_cache.peek_page(cache=cache, skip=skip, limit=limit, categoria=categoria, activo=activo)
         if cache.local
         else None
     )
     if hit is None:
-        hit = await run_and_commit(
-            catalog_cache.list_cached,
-            session=session,
-            skip=skip,
-            limit=limit,
-            categoria=categoria,
-            activo=activo,
-            **_cache(request),
-        )
+        factory = request.app.state.session_factory
+        hit = await run_sync(_pagina, factory, skip, limit, categoria, activo, _cache(request))
     body, total = hit
     # The cache holds the JSON of ProductoResponse items already: sent as is (the OpenAPI schema is response_model).
     return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
