@@ -100,23 +100,22 @@ class Rag:
             return self._embedder
 
     def warm_up(self) -> None:
-        """Load the embedder and open the index now (the model takes seconds on a busy machine); never raises.
+        """Load the embedder now (the model takes seconds on a busy machine); never raises.
 
         The offline model reads its weights on its first encoding, not when constructed: one short text is
-        encoded here so the first customer's search does not wait for them.
+        encoded here so the first customer's search does not wait for them. The index opens on first use.
         """
         try:
             embedder = self.embedder
             if self.settings.EMBEDDING_MODEL == USE_MODEL:  # an API embedder is not called just to start
                 embedder.embed(["hola"])
-            _ = self.index
         except Exception:
             logger.warning(
                 "No se pudo cargar el modelo de embeddings al arrancar; se reintentará al usarlo", exc_info=True
             )
 
     def map_model(self) -> None:
-        """For a server process: serve the offline model's token table from a file mapping (`map_use_table`)."""
+        """For a server process: read the offline model's token table from a file, row by row (`map_use_table`)."""
         if provider_name(self.settings) == USE_MODEL:
             map_use_table(self.settings.DATA_DIRECTORY / "modelos")
 
