@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from agente_vendedor.agente.dependencies import LlmDep, limitar_rag
 from agente_vendedor.agente.schemas import Canal
@@ -25,7 +24,7 @@ from agente_vendedor.canales.schemas import (
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import AppError, error_responses
 from agente_vendedor.core.params import Limit, Skip
-from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.core.routing import DbRoute, run_sync
 from agente_vendedor.rag.dependencies import RagDep
 
 # The demo page runs only our own files: no inline script or style, nothing from elsewhere.
@@ -199,7 +198,7 @@ async def whatsapp_webhook(
     ):
         raise FirmaNoValida("Firma X-Hub-Signature-256 ausente o no válida")
     entrantes = mensajeria.whatsapp(_leer_json(cuerpo), cuenta=config.WHATSAPP_PHONE_NUMBER_ID)
-    nuevos = await run_in_threadpool(service.recibir, session=session, entrantes=entrantes)
+    nuevos = await run_sync(service.recibir, session=session, entrantes=entrantes)
     if nuevos:
         background.add_task(_trabajador_despierta, request)  # runs after the commit and the response
     return {"ok": True, "nuevos": nuevos}
@@ -220,7 +219,7 @@ async def telegram_webhook(
     ):
         raise FirmaNoValida("Cabecera X-Telegram-Bot-Api-Secret-Token ausente o no válida")
     entrantes = mensajeria.telegram(_leer_json(await request.body()))
-    nuevos = await run_in_threadpool(service.recibir, session=session, entrantes=entrantes)
+    nuevos = await run_sync(service.recibir, session=session, entrantes=entrantes)
     if nuevos:
         background.add_task(_trabajador_despierta, request)
     return {"ok": True, "nuevos": nuevos}

@@ -57,15 +57,15 @@ def _forget_pool() -> None:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-async def run_sync(function: Callable[..., T], *args: Any) -> T:
-    """`function(*args)` in the endpoint pool, with the caller's context (the request id of its log lines).
+async def run_sync(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`function(*args, **kwargs)` in the endpoint pool, with the caller's context (the request id of its log lines).
 
     If the awaiting task is cancelled (the client went away), the call still runs to its end before the
     cancellation goes on: the thread may hold the request's session, whose exit must not overlap it.
     """
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
-    future = loop.run_in_executor(_executor(), functools.partial(context.run, function, *args))
+    future = loop.run_in_executor(_executor(), functools.partial(context.run, function, *args, **kwargs))
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

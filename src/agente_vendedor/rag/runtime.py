@@ -107,7 +107,7 @@ class Rag:
         """
         try:
             embedder = self.embedder
-            if self.settings.EMBEDDING_MODEL == USE_MODEL:  # an API embedder is not called just to start
+            if provider_name(self.settings) == USE_MODEL:  # an API embedder is not called just to start
                 embedder.embed(["hola"])
         except Exception:
             logger.warning(
