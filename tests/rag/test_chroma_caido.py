@@ -10,9 +10,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agente_vendedor.main import create_app
+from agente_vendedor.rag.runtime import Rag
 from agente_vendedor.settings import Settings
 from tests.factories import producto_data
 from tests.procesos import ChromaPropio
+
+
+def _until_nothing_pending(rag: Rag, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while rag.pending() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert rag.pending() == 0
 
 
 @pytest.fixture
@@ -34,6 +42,9 @@ def test_chroma_server_outage_degrades_to_lexical_and_the_index_catches_up(
     try:
         with TestClient(app, headers=admin_headers) as client:
             cafetera = client.post("/productos/", json=producto_data(nombre="Cafetera italiana de aluminio")).json()
+            # The request indexes after its commit unless the periodic worker holds the processing lock at that
+            # moment; then the worker takes the row in its next loop (`Rag._process_unless_busy`).
+            _until_nothing_pending(app.state.rag)
             assert app.state.rag.index.count("productos") == 1
             session = app.state.rag.index.client._server._session  # chromadb's own httpx client
             assert session.timeout.read is not None and session.timeout.connect is not None  # never waits forever
@@ -55,10 +66,7 @@ def test_chroma_server_outage_degrades_to_lexical_and_the_index_catches_up(
 
             chroma_propio.start()
             # No write from here on: the periodic worker alone brings the index back in line.
-            deadline = time.monotonic() + 120
-            while app.state.rag.pending() and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert app.state.rag.pending() == 0
+            _until_nothing_pending(app.state.rag, seconds=120)
             assert client.get("/health").status_code == 200
             assert app.state.rag.index.count("productos") == 2
             again = client.get("/productos/buscar", params={"q": "cafetera"})
