@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 
 import agente_vendedor.models  # noqa: F401  (every mapper must be known before the first query)
 from agente_vendedor import __version__
@@ -61,6 +62,24 @@ SWAGGER_STATIC = Path(fastapi_offline.__file__).parent / "static"
 AUTH_ERRORS = error_responses((401, "Falta el token o no es válido"), (403, "Rol insuficiente"))
 STAFF = [Depends(require_staff)]
 ADMIN = [Depends(require_admin)]
+
+
+OPENAPI_TAGS = [
+    {"name": "autenticación", "description": "Token del personal (`POST /auth/token`)"},
+    {"name": "usuarios", "description": "Usuarios del personal y sus roles"},
+    {"name": "clientes", "description": "Clientes de la tienda"},
+    {"name": "productos", "description": "Catálogo (lectura pública)"},
+    {"name": "ventas", "description": "Pedidos"},
+    {"name": "agente", "description": "Chat con el agente vendedor"},
+    {"name": "exportar", "description": "Exportaciones a Excel y CSV"},
+    {"name": "canales", "description": "Widget web, WhatsApp y Telegram"},
+    {"name": "salud", "description": "Comprobaciones para orquestadores y monitorización"},
+]
+"""The sections of /docs in this order, whatever order the routers are tried in."""
+
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+"""FastAPI's native OpenTelemetry bridge, off unless `OPENTELEMETRY=true`: the access log and Prometheus cover the
+same ground, and its per-request checks cost tens of µs even with no provider set up (`bench/RESULTS-http.md`)."""
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -131,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=False,
         docs_url=None,
         redoc_url=None,
+        telemetry=None if settings.OPENTELEMETRY else NO_OPENTELEMETRY,
+        openapi_tags=OPENAPI_TAGS,
     )
     app.state.settings = settings
     app.state.server_process = False
@@ -172,6 +193,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
 
+    # FastAPI tries the routers in this order on every request (each one it passes costs ~10 µs): the health
+    # probes and the busiest parts (public catalog, clientes, orders) first, the docs and the panel last.
+    app.include_router(health_router)
+    app.include_router(productos_router, responses=ERROR_RESPONSES)
+    app.include_router(clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(ventas_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(ventas_clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(auth_router, responses=ERROR_RESPONSES)
+    app.include_router(usuarios_router, responses=ERROR_RESPONSES)
+    app.include_router(agente_router, responses=ERROR_RESPONSES)
+    app.include_router(agente_staff_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
+    app.include_router(exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=ADMIN)
+    panel.install(app)
+    canales.install(app, settings, staff=STAFF, responses=ERROR_RESPONSES)
     _install_docs(app)
 
     @app.get("/metrics", include_in_schema=False)
@@ -180,18 +215,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body, content_type = render()
         return Response(body, media_type=content_type)
 
-    app.include_router(health_router)
-    app.include_router(auth_router, responses=ERROR_RESPONSES)
-    app.include_router(usuarios_router, responses=ERROR_RESPONSES)
-    app.include_router(clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
-    app.include_router(productos_router, responses=ERROR_RESPONSES)
-    app.include_router(ventas_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
-    app.include_router(ventas_clientes_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
-    app.include_router(agente_router, responses=ERROR_RESPONSES)
-    app.include_router(agente_staff_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=STAFF)
-    app.include_router(exportar_router, responses=ERROR_RESPONSES | AUTH_ERRORS, dependencies=ADMIN)
-    panel.install(app)
-    canales.install(app, settings, staff=STAFF, responses=ERROR_RESPONSES)
     return app
 
 

@@ -57,7 +57,7 @@ def buscar_clientes(
 @router.get("/{cliente_id}", response_model=ClienteResponse, responses=NOT_FOUND)
 def obtener_cliente(cliente_id: IdPath, session: SessionDep) -> ClienteResponse:
     """Devuelve un cliente por id."""
-    return ClienteResponse.model_validate(service.get(session=session, cliente_id=cliente_id))
+    return ClienteResponse.model_validate(service.ficha(session=session, cliente_id=cliente_id))
 
 
 @router.patch("/{cliente_id}", response_model=ClienteResponse, responses=NOT_FOUND | CONFLICT)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agente_vendedor.clientes.exceptions import ClienteNoEncontrado, EmailDuplicado
 from agente_vendedor.clientes.indice import INDICE_CLIENTES
 from agente_vendedor.clientes.models import Cliente
-from agente_vendedor.clientes.schemas import ClienteCreate, ClienteUpdate
+from agente_vendedor.clientes.schemas import ClienteCreate, ClienteResponse, ClienteUpdate
 from agente_vendedor.core.search import like_escape, rank_expression, token_filter
 from agente_vendedor.core.text import digits, fold
 from agente_vendedor.rag import outbox
@@ -60,6 +61,24 @@ def get(*, session: Session, cliente_id: int) -> Cliente:
     if cliente is None:
         raise ClienteNoEncontrado(cliente_id)
     return cliente
+
+
+_TABLA = Cliente.__table__
+_FICHA_POR_ID = select(*(_TABLA.c[name] for name in ClienteResponse.model_fields)).where(
+    _TABLA.c.id == bindparam("cliente_id")
+)
+
+
+def ficha(*, session: Session, cliente_id: int) -> Row[Any]:
+    """The columns of `ClienteResponse` for one cliente, as a plain row (no ORM instance), or `ClienteNoEncontrado`.
+
+    The read path of the hottest staff endpoint: a Core select on the session's connection costs about half of
+    loading a `Cliente` through the ORM (`bench/RESULTS-http.md`). Writes still go through `get`.
+    """
+    row = session.connection().execute(_FICHA_POR_ID, {"cliente_id": cliente_id}).one_or_none()
+    if row is None:
+        raise ClienteNoEncontrado(cliente_id)
+    return row
 
 
 def list_clientes(

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
 
     ENVIRONMENT: Literal["development", "test", "production"] = "development"
     DEBUG: bool = False
+    OPENTELEMETRY: bool = False
+    """FastAPI's native OpenTelemetry (spans, metrics, logs to the globally configured providers); off by default."""
 
     DATABASE_URL: str = "sqlite:///./data/agente_vendedor.db"
     DATA_DIRECTORY: Path = Path("./data")

@@ -15,10 +15,10 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agente_vendedor.core.logging import HotLogger
+from agente_vendedor.core.logging import AccessLog
 from agente_vendedor.core.metrics import HttpSeries
 
-_access_log = HotLogger("agente_vendedor.http")
+_access_log = AccessLog("agente_vendedor.http")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -135,7 +135,7 @@ class HttpMiddleware:
             finally:
                 duration = time.perf_counter() - start
                 self.metrics.observe(scope, status, duration)
-                _access_log.get().info(
+                _access_log.info(
                     "peticion",
                     method=scope["method"],
                     path=path,
