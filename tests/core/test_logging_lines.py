@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import structlog
 
-from agente_vendedor.core.logging import configure_logging
+from agente_vendedor.core.logging import AccessLog, configure_logging
 
 JWT = "eyJhbGciOi.eyJzdWIi.firma"
 
@@ -147,3 +147,54 @@ def test_a_failing_stream_never_makes_a_logging_call_raise(
         structlog.stdlib.get_logger("pruebas.roto").exception("ni con traza")
 
     assert "No se pudo escribir una línea del log" in capsys.readouterr().err
+
+
+ACCESS_FIELDS = {
+    "method": "GET",
+    "path": "/clientes/buscar/ana@example.com",
+    "status": 200,
+    "duration_ms": 1.25,
+    "usuario": "admin@tienda.example.com",
+}
+
+
+def test_the_access_line_has_the_fields_and_masking_of_a_structlog_line(log_stream: io.StringIO) -> None:
+    with structlog.contextvars.bound_contextvars(request_id="abc123", tienda="centro"):
+        AccessLog("pruebas.http").info("peticion", **ACCESS_FIELDS)
+        structlog.stdlib.get_logger("pruebas.http").info("peticion", **ACCESS_FIELDS)
+
+    direct, through_structlog = _lines(log_stream)
+    assert direct.pop("timestamp").endswith("Z")
+    through_structlog.pop("timestamp")
+    assert direct == through_structlog
+    assert list(direct) == list(through_structlog)  # same key order, so the lines read the same
+    assert direct["path"] == "/clientes/buscar/a***@example.com"
+    assert direct["usuario"] == "a***@tienda.example.com"
+    assert (direct["request_id"], direct["tienda"], direct["level"]) == ("abc123", "centro", "info")
+
+
+def test_the_access_line_follows_the_stdlib_level_and_reconfiguration(log_stream: io.StringIO) -> None:
+    access = AccessLog("pruebas.http.nivel")
+    stdlib_logger = logging.getLogger("pruebas.http.nivel")
+    saved_level = stdlib_logger.level
+    stdlib_logger.setLevel(logging.WARNING)
+    try:
+        access.info("peticion", **ACCESS_FIELDS)
+    finally:
+        stdlib_logger.setLevel(saved_level)
+    access.info("peticion", status=201)
+    assert [line["status"] for line in _lines(log_stream)] == [201]
+
+    second = io.StringIO()
+    configure_logging(stream=second)  # a new configuration: the line goes to the new stream
+    access.info("peticion", status=202)
+    assert [line["status"] for line in _lines(second)] == [202]
+
+
+def test_in_console_mode_the_access_line_goes_through_structlog(restore_logging: None) -> None:
+    stream = io.StringIO()
+    configure_logging(debug=True, stream=stream)
+    AccessLog("pruebas.http.consola").info("peticion", **ACCESS_FIELDS)
+    output = stream.getvalue()
+    assert "peticion" in output and "a***@tienda.example.com" in output
+    assert "admin@tienda.example.com" not in output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response, status
 
 from agente_vendedor.agente import service, supervision
 from agente_vendedor.agente.dependencies import LlmDep, limitar_rag
@@ -25,13 +25,13 @@ from agente_vendedor.auth.dependencies import ActorDep
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import Limit, Skip
-from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.core.routing import DbRoute, PrefixedRouter
 from agente_vendedor.core.schemas import FechaUTC
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.dependencies import RagDep
 
-router = APIRouter(prefix="/rag", tags=["agente"], route_class=DbRoute)
-staff_router = APIRouter(prefix="/rag", tags=["agente"], route_class=DbRoute)
+router = PrefixedRouter(prefix="/rag", tags=["agente"], route_class=DbRoute)
+staff_router = PrefixedRouter(prefix="/rag", tags=["agente"], route_class=DbRoute)
 
 ChatIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=CHAT_ID_PATTERN, description="Id del chat")]
 NOT_FOUND = error_responses((404, "Conversación no encontrada"))

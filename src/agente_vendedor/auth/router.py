@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from agente_vendedor.auth import service
@@ -13,11 +13,11 @@ from agente_vendedor.auth.schemas import Token, UsuarioCreate, UsuarioResponse, 
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath
-from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.core.routing import DbRoute, PrefixedRouter
 from agente_vendedor.core.security import create_access_token
 
-auth_router = APIRouter(prefix="/auth", tags=["autenticación"], route_class=DbRoute)
-usuarios_router = APIRouter(prefix="/usuarios", tags=["usuarios"], route_class=DbRoute)
+auth_router = PrefixedRouter(prefix="/auth", tags=["autenticación"], route_class=DbRoute)
+usuarios_router = PrefixedRouter(prefix="/usuarios", tags=["usuarios"], route_class=DbRoute)
 
 UNAUTHORIZED = error_responses((401, "Credenciales o token no válidos"))
 FORBIDDEN = error_responses((403, "Rol insuficiente"))

@@ -24,7 +24,7 @@ from agente_vendedor.canales.schemas import (
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import AppError, error_responses
 from agente_vendedor.core.params import Limit, Skip
-from agente_vendedor.core.routing import DbRoute, run_sync
+from agente_vendedor.core.routing import DbRoute, PrefixedRouter, run_sync
 from agente_vendedor.rag.dependencies import RagDep
 
 # The demo page runs only our own files: no inline script or style, nothing from elsewhere.
@@ -35,10 +35,10 @@ DEMO_CSP = (
 STATIC_CACHE = "public, max-age=300"
 
 widget_files = APIRouter(include_in_schema=False)
-web_router = APIRouter(prefix="/canales/web", tags=["canales"], route_class=DbRoute)
-whatsapp_router = APIRouter(prefix="/canales/whatsapp", tags=["canales"])
-telegram_router = APIRouter(prefix="/canales/telegram", tags=["canales"])
-staff_router = APIRouter(prefix="/canales", tags=["canales"], route_class=DbRoute)
+web_router = PrefixedRouter(prefix="/canales/web", tags=["canales"], route_class=DbRoute)
+whatsapp_router = PrefixedRouter(prefix="/canales/whatsapp", tags=["canales"])
+telegram_router = PrefixedRouter(prefix="/canales/telegram", tags=["canales"])
+staff_router = PrefixedRouter(prefix="/canales", tags=["canales"], route_class=DbRoute)
 
 UNAUTHORIZED = error_responses((401, "Firma o secreto no válidos"))
 BAD_BODY = error_responses((400, "El cuerpo no es JSON válido"))

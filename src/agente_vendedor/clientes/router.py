@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from agente_vendedor.clientes import busqueda, service
 from agente_vendedor.clientes.schemas import ClienteBusqueda, ClienteCreate, ClienteResponse, ClienteUpdate
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
-from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.core.routing import DbRoute, PrefixedRouter
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.dependencies import RagDep
 
-router = APIRouter(prefix="/clientes", tags=["clientes"], route_class=DbRoute)
+router = PrefixedRouter(prefix="/clientes", tags=["clientes"], route_class=DbRoute)
 
 NOT_FOUND = error_responses((404, "Cliente no encontrado"))
 CONFLICT = error_responses((409, "Email ya registrado"))

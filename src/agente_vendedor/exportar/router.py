@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -16,14 +16,14 @@ from agente_vendedor.core.config import Settings
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import Limit, Skip
-from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.core.routing import DbRoute, PrefixedRouter
 from agente_vendedor.exportar import service
 from agente_vendedor.exportar.archivos import file_names
 from agente_vendedor.exportar.entidades import ENTIDADES, Exportable
 from agente_vendedor.exportar.formatos import MEDIA_TYPES
 from agente_vendedor.exportar.schemas import Entidad, ExportacionResponse, Filtros
 
-router = APIRouter(prefix="/exportar", tags=["exportar"], route_class=DbRoute)
+router = PrefixedRouter(prefix="/exportar", tags=["exportar"], route_class=DbRoute)
 
 _FILE: dict[int | str, dict[str, Any]] = {
     200: {

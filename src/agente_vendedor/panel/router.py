@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -25,6 +25,7 @@ from agente_vendedor.core.db import SessionDep, utcnow
 from agente_vendedor.core.errors import AppError
 from agente_vendedor.core.params import MAX_DB_INT, IdPath
 from agente_vendedor.core.ratelimit import LimiteExcedido
+from agente_vendedor.core.routing import PrefixedRouter
 from agente_vendedor.exportar import service as exportar_service
 from agente_vendedor.exportar.entidades import ENTIDADES
 from agente_vendedor.exportar.router import export_response
@@ -49,7 +50,7 @@ from agente_vendedor.rag.dependencies import RagDep
 from agente_vendedor.ventas import service as ventas_service
 from agente_vendedor.ventas.schemas import EstadoVenta, VentaResponse
 
-router = APIRouter(prefix="/panel", route_class=PanelRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/panel", route_class=PanelRoute, include_in_schema=False)
 
 Texto = Annotated[str | None, Query(max_length=200)]
 PRODUCTO_CAMPOS = ("nombre", "descripcion", "precio", "stock", "categoria", "sku")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile, status
+from fastapi import Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,7 +13,7 @@ from agente_vendedor.auth.dependencies import AdminUser, StaffUser
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import IdPath, Limit, Skip
-from agente_vendedor.core.routing import DbRoute, run_sync
+from agente_vendedor.core.routing import DbRoute, PrefixedRouter, run_sync
 from agente_vendedor.productos import busqueda, service
 from agente_vendedor.productos import cache as catalog_cache
 from agente_vendedor.productos.importar import ImportacionErrorResponse, ResultadoImportacion, import_productos
@@ -21,7 +21,7 @@ from agente_vendedor.productos.schemas import ProductoBusqueda, ProductoCreate, 
 from agente_vendedor.rag import service as rag_service
 from agente_vendedor.rag.dependencies import RagDep
 
-router = APIRouter(prefix="/productos", tags=["productos"], route_class=DbRoute)
+router = PrefixedRouter(prefix="/productos", tags=["productos"], route_class=DbRoute)
 
 NOT_FOUND = error_responses((404, "Producto no encontrado"))
 CONFLICT = error_responses((409, "SKU ya registrado"))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import Header, Query, Response, status
 
 from agente_vendedor.auth.dependencies import ActorDep
 from agente_vendedor.core.db import SessionDep
 from agente_vendedor.core.errors import error_responses
 from agente_vendedor.core.params import MAX_DB_INT, IdPath, Limit, Skip
-from agente_vendedor.core.routing import DbRoute
+from agente_vendedor.core.routing import DbRoute, PrefixedRouter
 from agente_vendedor.ventas import service
 from agente_vendedor.ventas.schemas import (
     CambioEstado,
@@ -25,8 +25,8 @@ from agente_vendedor.ventas.schemas import (
     VentasPorDia,
 )
 
-router = APIRouter(prefix="/ventas", tags=["ventas"], route_class=DbRoute)
-clientes_router = APIRouter(prefix="/clientes", tags=["clientes"], route_class=DbRoute)
+router = PrefixedRouter(prefix="/ventas", tags=["ventas"], route_class=DbRoute)
+clientes_router = PrefixedRouter(prefix="/clientes", tags=["clientes"], route_class=DbRoute)
 
 IdempotencyKey = Annotated[
     str | None,
