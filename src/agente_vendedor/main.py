@@ -16,6 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
+from starlette.types import ASGIApp
 
 import agente_vendedor.models  # noqa: F401  (every mapper must be known before the first query)
 from agente_vendedor import __version__
@@ -34,7 +35,7 @@ from agente_vendedor.core.health import router as health_router
 from agente_vendedor.core.logging import route_structlog_to_stdlib
 from agente_vendedor.core.memory import settle_memory
 from agente_vendedor.core.metrics import instrument_engine, render
-from agente_vendedor.core.middleware import HttpMiddleware
+from agente_vendedor.core.middleware import CrossOriginOnly, HttpMiddleware
 from agente_vendedor.core.migrate import current_revision, head_revision
 from agente_vendedor.core.ratelimit import RateLimiter
 from agente_vendedor.exportar.router import router as exportar_router
@@ -174,16 +175,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials="*" not in settings.cors_origins,
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After", "X-Busqueda-Modo"],
-    )
-    if settings.WIDGET_ENABLED:
-        app.add_middleware(canales.WidgetCORS, origins=settings.WIDGET_ORIGINS)
+
+    def cors(inner: ASGIApp) -> ASGIApp:
+        staff: ASGIApp = CORSMiddleware(
+            inner,
+            allow_origins=settings.cors_origins,
+            allow_credentials="*" not in settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Total-Count", "X-Request-ID", "Content-Disposition", "Retry-After", "X-Busqueda-Modo"],
+        )
+        return canales.WidgetCORS(staff, origins=settings.WIDGET_ORIGINS) if settings.WIDGET_ENABLED else staff
+
+    app.add_middleware(CrossOriginOnly, build=cors)
     app.add_middleware(
         HttpMiddleware,
         max_bytes=settings.MAX_BODY_BYTES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -65,3 +67,31 @@ def test_cors_allows_configured_origins_only(client: TestClient) -> None:
         "/clientes/", headers={"Origin": "https://malicioso.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in denied.headers
+
+
+def test_every_answer_varies_with_origin_and_only_cross_origin_ones_get_cors_headers(client: TestClient) -> None:
+    same_origin = client.get("/productos/")
+    assert same_origin.headers["vary"] == "Origin"
+    assert "access-control-allow-origin" not in same_origin.headers
+
+    cross_origin = client.get("/productos/", headers={"Origin": "http://localhost:3000"})
+    assert cross_origin.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert cross_origin.headers["access-control-expose-headers"]
+    assert [v.strip() for v in cross_origin.headers["vary"].split(",")].count("Origin") == 1
+
+    unknown = client.get("/productos/", headers={"Origin": "https://malicioso.example"})
+    assert unknown.status_code == 200 and "access-control-allow-origin" not in unknown.headers
+    assert unknown.headers["vary"] == "Origin"
+
+
+def test_a_vary_header_set_by_the_app_keeps_its_values() -> None:
+    from starlette.responses import PlainTextResponse
+
+    from agente_vendedor.core.middleware import HttpMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        response = PlainTextResponse("hola", headers={"Vary": "Accept-Language"})
+        await response(scope, receive, send)
+
+    answer = TestClient(HttpMiddleware(app, max_bytes=1000)).get("/")
+    assert answer.headers["vary"] == "Accept-Language, Origin"
