@@ -36,8 +36,8 @@ STATIC_CACHE = "public, max-age=300"
 
 widget_files = APIRouter(include_in_schema=False)
 web_router = PrefixedRouter(prefix="/canales/web", tags=["canales"], route_class=DbRoute)
-whatsapp_router = PrefixedRouter(prefix="/canales/whatsapp", tags=["canales"])
-telegram_router = PrefixedRouter(prefix="/canales/telegram", tags=["canales"])
+whatsapp_router = PrefixedRouter(prefix="/canales/whatsapp", tags=["canales"], route_class=DbRoute)
+telegram_router = PrefixedRouter(prefix="/canales/telegram", tags=["canales"], route_class=DbRoute)
 staff_router = PrefixedRouter(prefix="/canales", tags=["canales"], route_class=DbRoute)
 
 UNAUTHORIZED = error_responses((401, "Firma o secreto no válidos"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -116,27 +116,40 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: commit when the handler succeeds, roll back on any error.
+OPEN_SESSIONS = "sesiones_abiertas"
+"""Key of the request's `scope["state"]` under which `get_session` leaves its session for the route to finish."""
 
-    Creating a session does no I/O, so it happens on the event loop. A `DbRoute` endpoint commits in its own
-    pool thread as soon as it returns (`core.routing`); what is left here is a session that never touched the
-    database (closed on the loop, no thread hop) or one still in a transaction, finished in a thread that
-    does not wait for pool capacity (like FastAPI's own exits), so a busy pool cannot starve a commit.
+
+async def get_session(request: Request) -> Session:
+    """The request's session (one transaction per request); the route finishes it (`core.routing.DbRoute`).
+
+    Creating a session does no I/O, so it happens on the event loop. It is not a `yield` dependency: FastAPI's
+    exit stack, shielded context manager and per-request generator bookkeeping were a tenth of the CPU of a
+    short authenticated read (`bench/RESULTS-http.md`). Every route that uses it is a `DbRoute` (a test walks
+    the app to prove it), which commits when the handler succeeds and rolls back on any error, before the
+    response is sent, as the `yield` dependency did.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
-    try:
-        yield session
-    except BaseException:
+    request.scope.setdefault("state", {}).setdefault(OPEN_SESSIONS, []).append(session)
+    return session
+
+
+async def finish_sessions(scope: MutableMapping[str, Any], *, commit: bool) -> None:
+    """Commit (or roll back) and close the sessions `get_session` opened for this request.
+
+    A session that never touched the database, or that its endpoint already committed in its own thread, is
+    closed on the loop (no I/O); one still in a transaction is finished in a thread that does not wait for pool
+    capacity (like FastAPI's own exits), shielded from cancellation, so a busy pool cannot starve a commit.
+    """
+    sessions: list[Session] = scope.get("state", {}).pop(OPEN_SESSIONS, None) or []
+    for session in sessions:
+        if not session.in_transaction():
+            session.close()
+            continue
+        finish = _commit_and_close if commit else _rollback_and_close
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_rollback_and_close, session, limiter=anyio.CapacityLimiter(1))
-        raise
-    if not session.in_transaction():
-        session.close()
-        return
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_commit_and_close, session, limiter=anyio.CapacityLimiter(1))
+            await anyio.to_thread.run_sync(finish, session, limiter=anyio.CapacityLimiter(1))
 
 
 def _commit_and_close(session: Session) -> None:
@@ -156,8 +169,8 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-"""The request's session; its exit (commit or rollback) runs before the response is sent."""
+SessionDep = Annotated[Session, Depends(get_session)]
+"""The request's session, for `DbRoute` routes: committed or rolled back before the response is sent."""
 
 
 def within(column: Any, desde: Any | None, hasta: Any | None) -> list[ColumnElement[bool]]:

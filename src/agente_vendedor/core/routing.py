@@ -8,8 +8,8 @@ Here the endpoint body runs in the pool from an `async` wrapper, so FastAPI seri
 and the same thread commits the request's session as soon as the body returns: a finished request never
 needs a second pool thread to release its locks, and a read costs one thread hop instead of three.
 Committing before serialisation is safe because sessions keep loaded attributes after commit
-(`expire_on_commit=False`) and relationships are `lazy="raise"`; an endpoint that raises is rolled back by
-`core.db.get_session`, as before.
+(`expire_on_commit=False`) and relationships are `lazy="raise"`; an endpoint that raises is rolled back in
+the same thread, and the route closes the request's session (or finishes one a dependency left open).
 
 The hop itself goes through the event loop's `run_in_executor` on a pool of our own rather than anyio's
 `to_thread` (capacity limiter, cancel scope and backend lookups on every call): under wrk's 16 connections
@@ -24,14 +24,17 @@ import functools
 import inspect
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from fastapi import Request, Response
 from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.orm import Session
 from starlette.routing import Match
 from starlette.types import Scope
+
+from agente_vendedor.core.db import finish_sessions
 
 T = TypeVar("T")
 
@@ -80,10 +83,17 @@ async def run_sync(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def _run_and_commit(endpoint: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    result = endpoint(*args, **kwargs)
-    for value in kwargs.values():
-        if isinstance(value, Session) and value.in_transaction():
-            value.commit()
+    sessions = [value for value in kwargs.values() if isinstance(value, Session)]
+    try:
+        result = endpoint(*args, **kwargs)
+    except BaseException:
+        for session in sessions:  # in this thread, at once: its locks go before the error is rendered
+            if session.in_transaction():
+                session.rollback()
+        raise
+    for session in sessions:
+        if session.in_transaction():
+            session.commit()
     return result
 
 
@@ -96,12 +106,32 @@ def _threaded(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class DbRoute(APIRoute):
-    """An APIRoute whose sync endpoint (and its commit) runs in the pool while FastAPI's own work stays on the loop."""
+    """An APIRoute whose sync endpoint (and its commit) runs in the pool while FastAPI's own work stays on the loop.
+
+    It also finishes the request's session (`core.db.get_session`): committed when the handler succeeds,
+    rolled back when anything raises (a dependency, validation, the endpoint), closed either way, before the
+    response is sent.
+    """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = _threaded(endpoint)
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, followed by the commit or rollback of the request's session."""
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except BaseException:
+                await finish_sessions(request.scope, commit=False)
+                raise
+            await finish_sessions(request.scope, commit=True)
+            return response
+
+        return handle
 
 
 class PrefixedRouter(APIRouter):
