@@ -37,8 +37,10 @@ def _calls(dependant: Any) -> Iterator[Any]:
 
 
 def test_every_route_of_the_service_that_uses_a_session_finishes_it(tmp_path: Path) -> None:
-    every_channel = dict.fromkeys((*WHATSAPP_VARS, *TELEGRAM_VARS), "x" * 32)
-    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'rutas.db'}", DATA_DIRECTORY=tmp_path, **every_channel)
+    every_channel: dict[str, Any] = dict.fromkeys((*WHATSAPP_VARS, *TELEGRAM_VARS), "x" * 32)
+    settings = Settings.model_validate(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'rutas.db'}", "DATA_DIRECTORY": tmp_path, **every_channel}
+    )
     assert settings.whatsapp_enabled and settings.telegram_enabled and settings.WIDGET_ENABLED
     app = create_app(settings)
     with_session = [route for route in _routes(app.router) if get_session in _calls(getattr(route, "dependant", None))]
