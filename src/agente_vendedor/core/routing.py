@@ -139,7 +139,7 @@ class PrefixedRouter(APIRouter):
 
     FastAPI tries every route of every included router, in order, for each request (twice: to choose and to
     handle), matching one regular expression per route: a request to the third router paid for the routes of
-    the first two (a fifth of the CPU of `GET /clientes/{id}` in the profile, `bench/RESULTS-http.md`).
+    the first two (the largest single item in yappi's profile of `GET /clientes/{id}`, `bench/RESULTS-http.md`).
     Every path this router can match contains its literal prefix (whatever prefix it is included under), so a
     path without it cannot match any of its routes: answering `NONE` at once changes no routing decision.
     """
