@@ -117,11 +117,11 @@ class AccessLog:
     """The one line per request (`peticion`), with the fields and masking of every other JSON line, rendered directly.
 
     Through structlog's chain the line paid for a dozen processors that have nothing to do on it (no positional
-    arguments, stack, bytes or exception) and for the bound-logger plumbing: a fifth of the CPU of `/health/live`
-    in the profile (`bench/RESULTS-http.md`). In JSON mode this builds the same event (the request's context
-    variables, logger, level, ISO UTC timestamp, masked text fields) with the same processors for the timestamp
-    and the masking, and writes it through the same handler; in console mode, or before logging is configured,
-    the line goes through structlog as any other.
+    arguments, stack, bytes or exception) and for the bound-logger plumbing: a fifth of `/health/live` in
+    cProfile's in-process profile (`bench/RESULTS-http.md`). In JSON mode this builds the same event (the
+    request's context variables, logger, level, ISO UTC timestamp, masked text fields) with the same processors
+    for the timestamp and the masking, and writes it through the same handler; in console mode, or before
+    logging is configured, the line goes through structlog as any other.
     """
 
     def __init__(self, name: str) -> None:
