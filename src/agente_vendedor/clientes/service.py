@@ -72,8 +72,9 @@ _FICHA_POR_ID = select(*(_TABLA.c[name] for name in ClienteResponse.model_fields
 def ficha(*, session: Session, cliente_id: int) -> Row[Any]:
     """The columns of `ClienteResponse` for one cliente, as a plain row (no ORM instance), or `ClienteNoEncontrado`.
 
-    The read path of the hottest staff endpoint: a Core select on the session's connection costs about half of
-    loading a `Cliente` through the ORM (`bench/RESULTS-http.md`). Writes still go through `get`.
+    The read path of the hottest staff endpoint, without the ORM's instance and identity-map work: measured in
+    process, the endpoint's CPU went from 2.6 to 2.15 times that of a bare sqlite3 row read
+    (`bench/RESULTS-http.md`). Writes still go through `get`.
     """
     row = session.connection().execute(_FICHA_POR_ID, {"cliente_id": cliente_id}).one_or_none()
     if row is None:

@@ -124,10 +124,10 @@ async def get_session(request: Request) -> Session:
     """The request's session (one transaction per request); the route finishes it (`core.routing.DbRoute`).
 
     Creating a session does no I/O, so it happens on the event loop. It is not a `yield` dependency: FastAPI's
-    exit stack, shielded context manager and per-request generator bookkeeping were a tenth of the CPU of a
-    short authenticated read (`bench/RESULTS-http.md`). Every route that uses it is a `DbRoute` (a test walks
-    the app to prove it), which commits when the handler succeeds and rolls back on any error, before the
-    response is sent, as the `yield` dependency did.
+    exit stack, shielded context manager and per-request generator bookkeeping were about 7 % of the CPU of a
+    short authenticated read, measured in process (`bench/RESULTS-http.md`). Every route that uses it is a
+    `DbRoute` (a test walks the app to prove it), which commits when the handler succeeds and rolls back on any
+    error, before the response is sent, as the `yield` dependency did.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
