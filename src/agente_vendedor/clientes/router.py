@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response, status
+from fastapi import Query, Request, Response, status
 
 from agente_vendedor.clientes import busqueda, service
 from agente_vendedor.clientes.schemas import ClienteBusqueda, ClienteCreate, ClienteResponse, ClienteUpdate
@@ -55,9 +55,9 @@ def buscar_clientes(
 
 
 @router.get("/{cliente_id}", response_model=ClienteResponse, responses=NOT_FOUND)
-def obtener_cliente(cliente_id: IdPath, session: SessionDep) -> ClienteResponse:
+def obtener_cliente(cliente_id: IdPath, request: Request) -> ClienteResponse:
     """Devuelve un cliente por id."""
-    return ClienteResponse.model_validate(service.ficha(session=session, cliente_id=cliente_id))
+    return ClienteResponse.model_validate(service.ficha(engine=request.app.state.engine, cliente_id=cliente_id))
 
 
 @router.patch("/{cliente_id}", response_model=ClienteResponse, responses=NOT_FOUND | CONFLICT)

@@ -81,5 +81,9 @@ def instrument_engine(engine: Engine) -> None:
     @event.listens_for(engine, "after_cursor_execute")
     def _stop(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         started = conn.info["query_start"].pop()
-        verb = statement.lstrip()[:6].upper()
-        _DB_OPERATIONS.get(verb, _DB_OPERATIONS["OTHER"]).observe(time.perf_counter() - started)
+        observe_query(statement.lstrip()[:6].upper(), time.perf_counter() - started)
+
+
+def observe_query(verb: str, seconds: float) -> None:
+    """Record one statement's duration under its SQL verb (`SELECT`, `INSERT`...; anything else is `OTHER`)."""
+    _DB_OPERATIONS.get(verb, _DB_OPERATIONS["OTHER"]).observe(seconds)
