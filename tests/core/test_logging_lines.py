@@ -6,12 +6,14 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import structlog
 
-from agente_vendedor.core.logging import AccessLog, configure_logging
+from agente_vendedor.core.logging import AccessLog, configure_logging, iso_utc
 
 JWT = "eyJhbGciOi.eyJzdWIi.firma"
 
@@ -171,6 +173,26 @@ def test_the_access_line_has_the_fields_and_masking_of_a_structlog_line(log_stre
     assert direct["path"] == "/clientes/buscar/a***@example.com"
     assert direct["usuario"] == "a***@tienda.example.com"
     assert (direct["request_id"], direct["tienda"], direct["level"]) == ("abc123", "centro", "info")
+
+
+@pytest.mark.parametrize(
+    "epoch_ns",
+    [
+        1_796_334_005_123_456_789,  # microseconds truncated, not rounded
+        1_796_334_005_000_000_000,  # a whole second: no fraction, as `isoformat` writes it
+        1_796_334_005_000_000_999,  # under a microsecond past it: still a whole second
+        1_796_334_006_000_001_000,  # the next second, one microsecond in
+        951_782_400_000_500_000,  # 29 February 2000
+    ],
+)
+def test_the_fast_timestamp_is_what_structlogs_iso_utc_stamper_writes(epoch_ns: int) -> None:
+    instant = datetime.fromtimestamp(epoch_ns // 1_000_000_000, UTC).replace(
+        microsecond=epoch_ns % 1_000_000_000 // 1000
+    )
+    with patch("structlog.processors.datetime.datetime") as clock:
+        clock.now.return_value = instant
+        expected = structlog.processors.TimeStamper(fmt="iso", utc=True)(None, "info", {})["timestamp"]
+    assert iso_utc(epoch_ns) == expected
 
 
 def test_the_access_line_follows_the_stdlib_level_and_reconfiguration(log_stream: io.StringIO) -> None:

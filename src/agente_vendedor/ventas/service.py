@@ -175,8 +175,10 @@ _ASIGNAR_CLAVE = (
     update(_CLAVES).where(_CLAVES.c.id == bindparam("clave_id")).values(venta_id=bindparam("nueva_venta_id"))
 )
 _INSERTAR_VENTA = insert(_VENTAS).returning(_VENTAS.c.id)
-_INSERTAR_LINEAS = insert(VentaLinea.__table__)
-_INSERTAR_HISTORIAL = insert(VentaHistorial.__table__)
+_LINEAS: Table = VentaLinea.__table__  # type: ignore[assignment]
+_HISTORIAL: Table = VentaHistorial.__table__  # type: ignore[assignment]
+_INSERTAR_LINEAS = insert(_LINEAS)
+_INSERTAR_HISTORIAL = insert(_HISTORIAL)
 
 
 def _claim(session: Session, clave: str, peticion: str) -> tuple[int | None, Venta | None]:
