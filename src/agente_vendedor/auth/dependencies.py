@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,8 +10,6 @@ from fastapi.security import OAuth2PasswordBearer
 from agente_vendedor.auth.cache import MISSING, TokensVerificados, UsuarioActual, UsuariosVigentes
 from agente_vendedor.auth.exceptions import RolInsuficiente, TokenInvalido
 from agente_vendedor.core.routing import run_sync
-
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
 async def _usuario(request: Request, token: str | None) -> UsuarioActual:
@@ -43,32 +40,31 @@ async def _usuario(request: Request, token: str | None) -> UsuarioActual:
     return usuario  # type: ignore[no-any-return]
 
 
-async def get_current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> UsuarioActual:
-    """The active user behind a valid, unexpired token, as the database has it now; 401 otherwise."""
-    return await _usuario(request, token)
+class UsuarioConRol(OAuth2PasswordBearer):
+    """The bearer token's active user, and a check of their current role (the database's, not the token's).
 
-
-CurrentUser = Annotated[UsuarioActual, Depends(get_current_user)]
-
-
-def require_roles(*roles: str) -> Callable[..., Awaitable[UsuarioActual]]:
-    """A dependency that lets through only users whose current role (the database's, not the token's) is in `roles`.
-
-    One dependency (plus the OAuth2 scheme, which documents the security in OpenAPI) rather than a chain of
-    three: each level of FastAPI's dependency solving costs tens of microseconds on every request.
+    One dependency that is also the OpenAPI security scheme (every instance is the same `OAuth2PasswordBearer`
+    scheme, so /docs has one Authorize button), instead of a role check depending on the scheme: each level of
+    FastAPI's dependency solving costs tens of microseconds on every request (`bench/RESULTS-http.md`).
     """
 
-    async def dependency(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> UsuarioActual:
-        usuario = await _usuario(request, token)
-        if usuario.rol not in roles:
-            raise RolInsuficiente(roles)
+    def __init__(self, *roles: str) -> None:
+        super().__init__(tokenUrl="/auth/token", scheme_name="OAuth2PasswordBearer", auto_error=False)
+        self.roles = roles
+
+    async def __call__(self, request: Request) -> UsuarioActual:  # type: ignore[override]
+        """The user, or 401 (no valid token, user gone or deactivated) or 403 (role not among `roles`)."""
+        usuario = await _usuario(request, await super().__call__(request))
+        if self.roles and usuario.rol not in self.roles:
+            raise RolInsuficiente(self.roles)
         return usuario
 
-    return dependency
 
-
-require_staff = require_roles("admin", "vendedor")
-require_admin = require_roles("admin")
+get_current_user = UsuarioConRol()
+"""Any active user of the staff, whatever their role."""
+require_staff = UsuarioConRol("admin", "vendedor")
+require_admin = UsuarioConRol("admin")
+CurrentUser = Annotated[UsuarioActual, Depends(get_current_user)]
 StaffUser = Annotated[UsuarioActual, Depends(require_staff)]
 AdminUser = Annotated[UsuarioActual, Depends(require_admin)]
 
