@@ -59,7 +59,7 @@ def test_an_authenticated_read_does_not_read_the_user_again(
         for _ in range(3):
             assert anon_client.get(url, headers=vendedor.headers).status_code == 200
     assert _reads_usuarios(seen) == 0, seen
-    # One connection per request, for the cliente's row: read on the pooled connection by `core.reads`, which
+    # One connection per request, for the cliente's row: read on the pooled connection by `core.dbapi`, which
     # no engine event sees; the user lookup would have gone through a session and shown here.
     assert seen == ["CHECKOUT"] * 3
 

@@ -13,7 +13,7 @@ from agente_vendedor.clientes.exceptions import ClienteNoEncontrado, EmailDuplic
 from agente_vendedor.clientes.indice import INDICE_CLIENTES
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.clientes.schemas import ClienteCreate, ClienteResponse, ClienteUpdate
-from agente_vendedor.core.reads import OneRow
+from agente_vendedor.core.dbapi import OneRow
 from agente_vendedor.core.search import like_escape, rank_expression, token_filter
 from agente_vendedor.core.text import digits, fold
 from agente_vendedor.rag import outbox
@@ -74,7 +74,7 @@ def ficha(*, engine: Engine, cliente_id: int) -> dict[str, Any]:
     """The columns of `ClienteResponse` for one cliente, or `ClienteNoEncontrado`.
 
     The read path of the hottest staff endpoint: one SELECT on a pooled connection, without a session
-    (`core.reads`), a tenth of the CPU of the same read through the ORM session on the bench machine
+    (`core.dbapi`), a tenth of the CPU of the same read through the ORM session on the bench machine
     (`bench/RESULTS-http.md`). Writes still go through `get` and the request's session.
     """
     row = _FICHA_POR_ID.fetch(engine, cliente_id=cliente_id)
