@@ -9,13 +9,14 @@ from decimal import Decimal
 import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
-from sqlalchemy import Table, bindparam, column, create_engine, func, select, table, text, update
+from sqlalchemy import Integer, Table, bindparam, column, create_engine, func, select, table, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core.dbapi import OneRow, Write, insert_of
 from agente_vendedor.core.sqlite_gate import GatedConnection
+from agente_vendedor.productos.models import Producto
 from agente_vendedor.ventas.models import Venta
 
 _TABLA = Cliente.__table__
@@ -166,3 +167,25 @@ def test_on_sqlite_a_write_takes_the_files_write_gate_until_commit(
         assert raw.gate is not None and raw.gate.locked()
         escritura.commit()
         assert not raw.holding and not raw.gate.locked()
+
+
+def test_python_side_onupdate_is_applied_as_core_would(app: FastAPI, session: Session) -> None:
+    productos: Table = Producto.__table__  # type: ignore[assignment]
+    cambiar_stock = Write(
+        update(productos).where(productos.c.id == bindparam("pid")).values(stock=bindparam("stock", type_=Integer()))
+    )
+    producto = Producto(nombre="Taladro", precio=Decimal("59.90"), stock=5)
+    session.add(producto)
+    session.commit()
+    antes = producto.fecha_actualizacion
+
+    with app.state.session_factory() as escritura:
+        assert cambiar_stock.rowcount(escritura, {"pid": producto.id, "stock": 3}) == 1
+        escritura.commit()
+
+    with app.state.session_factory() as lectura:
+        stock, cambiado = lectura.execute(
+            select(productos.c.stock, productos.c.fecha_actualizacion).where(productos.c.id == producto.id)
+        ).one()
+    assert stock == 3
+    assert cambiado is not None and (antes is None or cambiado > antes)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
+from agente_vendedor.core.metrics import CATALOG_CACHE
 from tests.conftest import StaffMember
 from tests.ventas.helpers import nuevo_cliente, nuevo_producto, pedido, stock
 
@@ -280,3 +281,22 @@ def test_the_history_records_who_acted(
     cambio = client.patch(f"/ventas/{venta['id']}/estado", json={"estado": "confirmada"}).json()
     admin_email = client.get("/auth/me").json()["email"]
     assert [h["usuario"] for h in cambio["historial"]] == ["ana.vendedora@tienda.example.com", admin_email]
+
+
+def test_an_order_refreshes_the_cached_catalog_and_a_refused_one_does_not(
+    client: TestClient, anon_client: TestClient
+) -> None:
+    cliente = nuevo_cliente(client)
+    taladro = nuevo_producto(client, nombre="Taladro", precio="59.90", stock=5)
+    url = f"/productos/{taladro}"
+    assert anon_client.get(url).json()["stock"] == 5  # now in the catalog cache
+    assert anon_client.get("/productos/").json()[0]["stock"] == 5
+
+    assert client.post("/ventas/", json=pedido(cliente, (taladro, 2))).status_code == 201
+    assert anon_client.get(url).json()["stock"] == 3
+    assert anon_client.get("/productos/").json()[0]["stock"] == 3
+
+    hits = CATALOG_CACHE.labels("hit")._value.get()
+    assert client.post("/ventas/", json=pedido(cliente, (taladro, 9))).status_code == 409
+    assert anon_client.get(url).json()["stock"] == 3
+    assert CATALOG_CACHE.labels("hit")._value.get() == hits + 1  # the refused order left the cache as it was

@@ -181,6 +181,16 @@ def create_cache(redis_url: str | None, *, namespace: str = "") -> Cache:
     return RedisCache(redis_url, prefix=f"agente-vendedor:cache:{scope}")
 
 
+def _changed_key(namespace: str) -> str:
+    return f"{namespace}_modificado"
+
+
+def mark_written(session: Session, namespace: str) -> None:
+    """Tell `bump_on_write` that this session wrote to `namespace`'s table by a path its events do not see
+    (`core.dbapi.Write`): the version is bumped after COMMIT, and not at all if the transaction rolls back."""
+    session.info[_changed_key(namespace)] = True
+
+
 def bump_on_write(factory: sessionmaker[Session], cache: Cache, *, model: type[Any], namespace: str) -> None:
     """Watch every session of `factory`: a committed write to `model`'s table bumps `namespace` after COMMIT.
 
@@ -188,7 +198,7 @@ def bump_on_write(factory: sessionmaker[Session], cache: Cache, *, model: type[A
     back transaction bumps nothing.
     """
     table: str = model.__tablename__
-    changed = f"{namespace}_modificado"
+    changed = _changed_key(namespace)
     sql_write = re.compile(rf"^\s*(update|insert\s+into|delete\s+from)\s+{table}\b", re.IGNORECASE)
 
     def touches(state: ORMExecuteState) -> bool:

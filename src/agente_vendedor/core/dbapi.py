@@ -42,7 +42,7 @@ _Processor = Callable[[Any], Any] | None
 _VERBS = {Select: "SELECT", CoreInsert: "INSERT", CoreUpdate: "UPDATE"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Plan:
     """A statement compiled for one dialect, with how to bind its parameters and process its columns."""
 
@@ -51,9 +51,15 @@ class _Plan:
     positional: tuple[str, ...] | None
     binds: Mapping[str, _Processor]
     names: tuple[str, ...]
-    processors: tuple[_Processor, ...]
+    types: tuple[Any, ...]
+    defaults: Mapping[str, Callable[[], Any]]
+    """Python-side `default=` / `onupdate=` of columns the statement sets without being given (as Core computes)."""
+    processors: tuple[_Processor, ...] | None = None
+    """Set from the first result's `cursor.description`: some drivers' types need its type codes (PG numerics)."""
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self.defaults:
+            values = {**{name: produce() for name, produce in self.defaults.items() if name not in values}, **values}
         processed = {
             name: (processor(values[name]) if processor else values[name]) for name, processor in self.binds.items()
         }
@@ -61,11 +67,22 @@ class _Plan:
             return tuple(processed[name] for name in self.positional)
         return processed
 
-    def row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: (processor(value) if processor else value)
-            for name, processor, value in zip(self.names, self.processors, raw, strict=True)
-        }
+    def rows(self, dialect: Dialect, cursor: Any, raw: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        processors = self.processors
+        if processors is None:
+            codes = [entry[1] for entry in cursor.description]
+            processors = tuple(
+                kind.dialect_impl(dialect).result_processor(dialect, code)
+                for kind, code in zip(self.types, codes, strict=True)
+            )
+            self.processors = processors
+        return [
+            {
+                name: (processor(value) if processor else value)
+                for name, processor, value in zip(self.names, processors, row, strict=True)
+            }
+            for row in raw
+        ]
 
 
 def _name(column: Any) -> str:
@@ -74,8 +91,19 @@ def _name(column: Any) -> str:
     return str(column.key)
 
 
+def _default(column: Any, update: bool) -> Callable[[], Any]:
+    default = column.onupdate if update else column.default
+    if default.is_callable:
+        return lambda: default.arg(None)  # SQLAlchemy wraps a no-argument function to take the execution context
+    return lambda: default.arg
+
+
 def _plan(statement: Select[Any] | CoreInsert | CoreUpdate, dialect: Dialect) -> _Plan:
     compiled = statement.compile(dialect=dialect)
+    defaults = {
+        **{column.key: _default(column, update=False) for column in compiled.insert_prefetch},
+        **{column.key: _default(column, update=True) for column in compiled.update_prefetch},
+    }
     binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
     columns = list(statement.exported_columns)
     return _Plan(
@@ -84,7 +112,8 @@ def _plan(statement: Select[Any] | CoreInsert | CoreUpdate, dialect: Dialect) ->
         positional=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
         binds=binds,
         names=tuple(_name(column) for column in columns),
-        processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
+        types=tuple(column.type for column in columns),
+        defaults=defaults,
     )
 
 
@@ -140,18 +169,20 @@ class OneRow(_Compiled):
                     cursor.execute(plan.sql, bound)
                     raw = cursor.fetchone()
                     observe_query(plan.verb, time.perf_counter() - started)
+                    rows = [] if raw is None else plan.rows(engine.dialect, cursor, [raw])
                 finally:
                     cursor.close()
         finally:
             connection.close()  # back to the pool, which rolls back whatever the driver opened
-        return None if raw is None else plan.row(raw)
+        return rows[0] if rows else None
 
 
 class Write(_Compiled):
     """An INSERT or UPDATE run on the session's connection, in the request's transaction.
 
-    Build it with every value as a named `bindparam` (`insert_of` does so for an INSERT): the compiled SQL is
-    fixed, so columns left out get their server default, not a Python-side `default=`.
+    Build it with every value as a named `bindparam` (`insert_of` does so for an INSERT). Columns it does not
+    set get what Core would give them: their Python-side `default=` (INSERT) or `onupdate=` (UPDATE), computed on
+    each call, or their server default.
     """
 
     def __init__(self, statement: CoreInsert | CoreUpdate) -> None:
@@ -159,8 +190,13 @@ class Write(_Compiled):
 
     def returning(self, session: Session, values: Mapping[str, Any]) -> Any:
         """Run once; the first RETURNING column of the first row (None when no row came back)."""
+        row = self.row(session, values)
+        return None if row is None else next(iter(row.values()))
+
+    def row(self, session: Session, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Run once; the first row of its RETURNING columns, keyed by name (None when no row came back)."""
         rows, _count = self._run(session, [values])
-        return rows[0][0] if rows else None
+        return rows[0] if rows else None
 
     def rowcount(self, session: Session, values: Mapping[str, Any]) -> int:
         """Run once; how many rows it inserted or changed."""
@@ -171,7 +207,7 @@ class Write(_Compiled):
         if rows:
             self._run(session, rows)
 
-    def _run(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], int]:
+    def _run(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], int]:
         connection = session.connection()  # begins the session's transaction if it has not yet
         plan = self.plan(connection.dialect)
         bound = [plan.parameters(values) for values in rows]
@@ -187,9 +223,10 @@ class Write(_Compiled):
                 result = cursor.fetchall() if plan.names else []
                 count = cursor.rowcount
                 observe_query(plan.verb, time.perf_counter() - started)
+                returned = plan.rows(connection.dialect, cursor, result) if result else []
             finally:
                 cursor.close()
-        return [[p(v) if p else v for p, v in zip(plan.processors, row, strict=True)] for row in result], count
+        return returned, count
 
 
 def insert_of(table: Table, columns: Sequence[str], *, returning: str | None = None) -> Write:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
-from agente_vendedor.core.cache import Cache, bump_on_write
+from agente_vendedor.core.cache import Cache, bump_on_write, mark_written
 from agente_vendedor.core.metrics import CATALOG_CACHE
 from agente_vendedor.productos.models import Producto
 
@@ -23,6 +23,11 @@ def install(factory: sessionmaker[Session], cache: Cache) -> None:
 
 _HIT = CATALOG_CACHE.labels("hit")
 _MISS = CATALOG_CACHE.labels("miss")
+
+
+def marcar_escrito(session: Session) -> None:
+    """This session changed `productos` by a path the session's events do not see: drop the cached catalog on commit."""
+    mark_written(session, NAMESPACE)
 
 
 def _full_key(cache: Cache, key: str) -> str:

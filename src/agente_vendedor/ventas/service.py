@@ -30,6 +30,7 @@ from agente_vendedor.clientes.exceptions import ClienteNoEncontrado
 from agente_vendedor.clientes.models import Cliente
 from agente_vendedor.core.db import utcnow
 from agente_vendedor.core.dbapi import Write, insert_of
+from agente_vendedor.productos import cache as catalogo
 from agente_vendedor.productos.exceptions import ProductoNoEncontrado
 from agente_vendedor.productos.models import Producto
 from agente_vendedor.ventas.exceptions import (
@@ -120,17 +121,17 @@ def _replay(session: Session, clave: str, peticion: str) -> Venta | None:
     return get(session=session, venta_id=registro.venta_id)
 
 
-# Built once: an order runs these on every request, and building an UPDATE (and its cache key) per call was a
-# visible share of an order's CPU. Core statements on the tables: no ORM bulk-update bookkeeping either (the
-# catalog cache still sees the write to `productos`, see `core.cache.bump_on_write`).
+# Built once and run straight on the driver, in the request's transaction (`core.dbapi.Write`): through the session,
+# each statement of an order cost about as much CPU as the rest of the order (`bench/RESULTS-http.md`). No session
+# event sees them, so the write to `productos` tells the catalog cache itself (`productos.cache.marcar_escrito`).
 _CLIENTES: Table = Cliente.__table__  # type: ignore[assignment]
 _PRODUCTOS: Table = Producto.__table__  # type: ignore[assignment]
-_TOCAR_CLIENTE = Write(  # straight to the driver (`core.dbapi`): nothing watches `clientes` through session events
+_TOCAR_CLIENTE = Write(
     update(_CLIENTES)
     .where(_CLIENTES.c.id == bindparam("cliente_id"), _CLIENTES.c.activo.is_(True))
     .values(fecha_ultima_compra=bindparam("cuando", type_=_CLIENTES.c.fecha_ultima_compra.type))
 )
-_RESERVAR = (
+_RESERVAR = Write(
     update(_PRODUCTOS)
     .where(
         _PRODUCTOS.c.id == bindparam("producto_id"),
@@ -153,9 +154,10 @@ def _touch_cliente(session: Session, cliente_id: int, cuando: datetime) -> None:
 
 def _reserve(session: Session, linea: LineaPedido) -> LineaVendida:
     """Take the units from stock in one conditional UPDATE and read the price in the same statement."""
-    row = session.execute(_RESERVAR, {"producto_id": linea.producto_id, "cantidad": linea.cantidad}).one_or_none()
+    row = _RESERVAR.row(session, {"producto_id": linea.producto_id, "cantidad": linea.cantidad})
     if row is not None:
-        return LineaVendida(linea.producto_id, row.nombre, row.precio, linea.cantidad)
+        catalogo.marcar_escrito(session)
+        return LineaVendida(linea.producto_id, row["nombre"], row["precio"], linea.cantidad)
     actual = session.execute(
         select(Producto.nombre, Producto.activo, Producto.stock).where(Producto.id == linea.producto_id)
     ).one_or_none()
@@ -174,8 +176,6 @@ _INSERTAR_CLAVE = insert(_CLAVES).returning(_CLAVES.c.id)
 _ASIGNAR_CLAVE = (
     update(_CLAVES).where(_CLAVES.c.id == bindparam("clave_id")).values(venta_id=bindparam("nueva_venta_id"))
 )
-# The order's own rows go straight to the driver (`core.dbapi.Write`, in the request's transaction): nothing watches
-# these tables through session events, and through the session each INSERT cost as much CPU as the rest of the order.
 _INSERTAR_VENTA = insert_of(
     _VENTAS,
     ["cliente_id", "fecha_venta", "total", "estado", "productos_json", "metadatos_json"],
