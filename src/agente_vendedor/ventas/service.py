@@ -212,10 +212,10 @@ def create(*, session: Session, datos: VentaCreate, usuario: str, clave: str | N
     SQLite takes its write lock before reading anything and PostgreSQL locks rows in a fixed order.
     Any failure raises and the request's transaction rolls everything back.
 
-    The rows are written with Core INSERTs, not through the unit of work: the ORM's flushes were more than half
-    of an order's CPU (`bench/RESULTS-http.md`), all of it inside the serialized write section on SQLite. The
-    order returned is built from the values written (detached, with its history loaded); nothing else in the
-    session changes.
+    The statements go straight to the driver in the session's transaction (`core.dbapi.Write`), not through the
+    unit of work or the session's execute: those were more than half of an order's CPU (`bench/RESULTS-http.md`),
+    all of it inside the serialized write section on SQLite. The order returned is built from the values written
+    (detached, with its history loaded); nothing else in the session changes.
     """
     peticion = request_hash(datos)
     clave_id: int | None = None
