@@ -107,11 +107,24 @@ def test_a_lost_connection_is_invalidated_and_replaced(database_url: str, backen
         assert raised.value.connection_invalidated
         again = backend_pid.fetch(engine)
         assert again is not None and again["pid"] != first["pid"]
+
+        # A write in a session's transaction: the error ends the transaction, the session goes on with a new one.
+        with Session(engine) as escritura:
+            pid = escritura.execute(select(func.pg_backend_pid())).scalar_one()
+            with create_engine(url).connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError) as raised:
+                _NUEVA_VENTA.returning(escritura, _venta(None))
+            assert raised.value.connection_invalidated
+            escritura.rollback()
+            venta_id = _NUEVA_VENTA.returning(escritura, _venta(None))
+            assert escritura.get(Venta, venta_id) is not None  # on the new connection, in the new transaction
+            escritura.rollback()  # leaves the shared test database as it was
     finally:
         engine.dispose()
 
 
-def _venta(cliente_id: int, total: str = "59.90") -> dict[str, object]:
+def _venta(cliente_id: int | None, total: str = "59.90") -> dict[str, object]:
     cuando = datetime(2026, 12, 1, 9, 30, 0, 250000, tzinfo=UTC)
     return {"cliente_id": cliente_id, "fecha_venta": cuando, "total": Decimal(total), "estado": "pendiente"}
 
