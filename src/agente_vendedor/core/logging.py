@@ -117,7 +117,6 @@ class HotLogger:
 
 _configuration = [0]  # bumped by each configure call below, so every HotLogger binds again
 _line_loggers: list[Any] = [None]  # JSON mode: the factory of `_LineLogger`s (None in console mode or unconfigured)
-_timestamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
 _second: list[tuple[int, str]] = [(-1, "")]  # the last whole second stamped and its text (one tuple: thread-safe)
 
 
@@ -145,9 +144,9 @@ class AccessLog:
     Through structlog's chain the line paid for a dozen processors that have nothing to do on it (no positional
     arguments, stack, bytes or exception) and for the bound-logger plumbing: a fifth of `/health/live` in
     cProfile's in-process profile (`bench/RESULTS-http.md`). In JSON mode this builds the same event (the
-    request's context variables, logger, level, ISO UTC timestamp, masked text fields) with the same processors
-    for the timestamp and the masking, and writes it through the same handler; in console mode, or before
-    logging is configured, the line goes through structlog as any other.
+    request's context variables, logger, level, ISO UTC timestamp, masked text fields) with the same masking
+    processor and the timestamp as structlog writes it (`iso_utc_now`), and writes it through the same handler;
+    in console mode, or before logging is configured, the line goes through structlog as any other.
     """
 
     def __init__(self, name: str) -> None:
