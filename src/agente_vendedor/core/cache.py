@@ -3,6 +3,10 @@
 Invalidation bumps a namespace's version; keys embed the version, so every old entry is skipped at once,
 in every worker that shares the store.
 
+With Redis, each worker also keeps the values it has read or written lately (`RedisCache`'s near copy): a key
+embeds its namespace's version, so what is stored under it is never replaced by something newer under the same key,
+and a copy is as good as Redis's own until Redis would have expired it. Only the version is asked of Redis per read.
+
 Redis down (policy): the cache is bypassed (every read goes to the database; a per-process copy would serve
 other workers' stale data), a warning is logged once per outage and Redis is tried again every few seconds.
 A bump that could not reach Redis is replayed before the next operation that does.
@@ -16,6 +20,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -26,6 +31,8 @@ logger = logging.getLogger("agente_vendedor.cache")
 T = TypeVar("T")
 REDIS_TIMEOUT_SECONDS = 1.0
 REDIS_RETRY_SECONDS = 3.0
+NEAR_COPY_BYTES = 4 * 1024 * 1024
+"""Per worker, at most this many bytes of values read from or written to Redis are kept in process."""
 _unique = itertools.count(1)
 
 
@@ -39,7 +46,8 @@ class Cache(Protocol):
         """The stored value, or None when absent or expired."""
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
-        """Store a value for `ttl` seconds."""
+        """Store a value for `ttl` seconds. A key holds one value for its life: build it with the namespace's
+        `version` (a worker may answer a key from its own copy until the entry expires)."""
 
     def version(self, namespace: str) -> int:
         """The namespace's current version."""
@@ -111,6 +119,8 @@ class RedisCache:
         self._down_until = 0.0
         self._down = False
         self._pending_bumps: set[str] = set()
+        self._near: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # key -> (monotonic expiry, value)
+        self._near_bytes = 0
 
     def _call(self, action: Callable[[], T], fallback: T) -> T:
         """Run a Redis command; on failure log (once per outage), skip Redis for a few seconds, return `fallback`."""
@@ -144,13 +154,56 @@ class RedisCache:
         return f"{self._prefix}:{namespace}:version"
 
     def get(self, key: str) -> bytes | None:
-        """The stored value, or None when absent, expired or Redis is unreachable."""
-        value = self._call(lambda: self._redis.get(f"{self._prefix}:{key}"), None)
-        return value if isinstance(value, bytes) else None
+        """The stored value, or None when absent, expired or Redis is unreachable.
+
+        From this worker's near copy when it has one that Redis would still hold; otherwise from Redis, with the
+        time Redis will keep it (one round trip), and then remembered until then.
+        """
+        now = time.monotonic()
+        with self._lock:
+            near = self._near.get(key)
+            if near is not None:
+                if near[0] > now:
+                    self._near.move_to_end(key)
+                    return near[1]
+                self._forget(key)
+        full_key = f"{self._prefix}:{key}"
+
+        def fetch() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.get(full_key)
+            pipe.pttl(full_key)
+            return pipe.execute()
+
+        value, milliseconds = self._call(fetch, [None, -2])
+        if not isinstance(value, bytes):
+            return None
+        if isinstance(milliseconds, int) and milliseconds > 0:
+            self._remember(key, value, now + milliseconds / 1000)
+        return value
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store a value for `ttl` seconds (dropped while Redis is unreachable)."""
-        self._call(lambda: self._redis.set(f"{self._prefix}:{key}", value, ex=ttl), None)
+        expires = time.monotonic() + ttl
+        if self._call(lambda: self._redis.set(f"{self._prefix}:{key}", value, ex=ttl), None):
+            self._remember(key, value, expires)
+
+    def _remember(self, key: str, value: bytes, expires: float) -> None:
+        if len(value) > NEAR_COPY_BYTES // 8:
+            return
+        with self._lock:
+            self._forget(key)
+            self._near[key] = (expires, value)
+            self._near_bytes += len(value)
+            while self._near_bytes > NEAR_COPY_BYTES:
+                _key, (_expires, dropped) = self._near.popitem(last=False)
+                self._near_bytes -= len(dropped)
+
+    def _forget(self, key: str) -> None:
+        """Drop `key` from the near copy (the caller holds the lock)."""
+        item = self._near.pop(key, None)
+        if item is not None:
+            self._near_bytes -= len(item[1])
 
     def version(self, namespace: str) -> int:
         """The namespace's current version (created on first use); a never-repeated one while Redis is unreachable."""

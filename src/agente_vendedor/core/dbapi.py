@@ -161,18 +161,35 @@ class OneRow(_Compiled):
         plan = self.plan(engine.dialect)
         bound = plan.parameters(params)
         connection = engine.raw_connection()
+        driver: Any = connection.dbapi_connection
+        # psycopg opens a transaction before a statement (a BEGIN round trip) and the pool ends it when the
+        # connection comes back (a ROLLBACK round trip). One SELECT is a transaction of its own in autocommit, as
+        # consistent as inside BEGIN ... ROLLBACK, for half the round trips. pysqlite opens none for a SELECT.
+        autocommit = engine.dialect.name == "postgresql" and not driver.autocommit
+        restore_failed = False
         try:
             with _driver_errors(engine.dialect, connection, plan.sql, bound):
-                cursor = connection.cursor()
+                if autocommit:
+                    driver.autocommit = True
                 try:
-                    started = time.perf_counter()
-                    cursor.execute(plan.sql, bound)
-                    raw = cursor.fetchone()
-                    observe_query(plan.verb, time.perf_counter() - started)
-                    rows = [] if raw is None else plan.rows(engine.dialect, cursor, [raw])
+                    cursor = connection.cursor()
+                    try:
+                        started = time.perf_counter()
+                        cursor.execute(plan.sql, bound)
+                        raw = cursor.fetchone()
+                        observe_query(plan.verb, time.perf_counter() - started)
+                        rows = [] if raw is None else plan.rows(engine.dialect, cursor, [raw])
+                    finally:
+                        cursor.close()
                 finally:
-                    cursor.close()
+                    if autocommit:
+                        try:
+                            driver.autocommit = False  # as the pool's other users expect it
+                        except engine.dialect.loaded_dbapi.Error:
+                            restore_failed = True
         finally:
+            if restore_failed and connection.dbapi_connection is not None:
+                connection.invalidate()  # the pool never gets a connection left in autocommit
             connection.close()  # back to the pool, which rolls back whatever the driver opened
         return rows[0] if rows else None
 
