@@ -73,3 +73,63 @@ def test_the_copy_keeps_the_latest_values_within_its_bound(redis_url: str) -> No
     assert worker.get("catalogo:v1:grande") == b"x" * (NEAR_COPY_BYTES + 1)  # too big to copy
     assert _gets(server) == 2
     assert sum(len(value) for _expiry, value in worker._near.values()) <= NEAR_COPY_BYTES
+
+
+def test_a_version_is_read_once_and_trusted_until_a_bump_anywhere_announces_it(redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+    worker_a, worker_b = RedisCache(redis_url, prefix="t4"), RedisCache(redis_url, prefix="t4")
+    assert worker_a.known_version("catalogo") is None  # never read: only `version` can tell
+    first = worker_a.version("catalogo")
+    server.config_resetstat()
+
+    assert [worker_a.version("catalogo") for _ in range(5)] == [first] * 5
+    assert worker_a.known_version("catalogo") == first  # without waiting on the network
+    assert _gets(server) == 0
+
+    for _ in range(50):  # the other worker's bump is seen by the very next read, every time
+        worker_b.bump("catalogo")
+        current = int(server.getrange("t4:catalogo:version", 0, -1) or 0)  # not a GET: only the worker's count
+        assert worker_a.known_version("catalogo") is None
+        assert worker_a.version("catalogo") == current
+        assert worker_a.version("catalogo") == current
+    assert _gets(server) == 50  # once per bump
+
+
+def test_a_bump_is_seen_at_once_by_the_worker_that_made_it(redis_url: str) -> None:
+    worker = RedisCache(redis_url, prefix="t5")
+    before = worker.version("usuarios")
+    worker.bump("usuarios")
+    after = worker.version("usuarios")
+    assert after != before
+    assert int(redis.Redis.from_url(redis_url).get("t5:usuarios:version") or 0) == after
+
+
+def test_notices_lost_with_the_subscription_are_never_trusted(redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+    worker_a, worker_b = RedisCache(redis_url, prefix="t6"), RedisCache(redis_url, prefix="t6")
+    worker_a.version("catalogo")
+    worker_b.version("catalogo")
+
+    server.client_kill_filter(_type="pubsub")  # every subscription drops; the bump's notice reaches no one
+    server.set("t6:catalogo:version", 123)
+
+    assert worker_a.version("catalogo") == 123
+    assert worker_b.version("catalogo") == 123
+    worker_b.bump("catalogo")  # subscribed again: notices flow
+    assert worker_a.version("catalogo") == int(server.get("t6:catalogo:version") or 0) != 123
+
+
+def test_a_version_is_read_again_after_the_confirmation_interval(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subscription that died without a word delivers no notices: a version is trusted for a bounded time."""
+    server = redis.Redis.from_url(redis_url)
+    worker = RedisCache(redis_url, prefix="t7")
+    worker.version("catalogo")
+    server.set("t7:catalogo:version", 456)  # changed behind its back, with no notice
+    assert worker.version("catalogo") != 456
+
+    later = time.monotonic() + cache_module.VERSION_CONFIRM_SECONDS + 0.1
+    monkeypatch.setattr(cache_module, "time", types.SimpleNamespace(monotonic=lambda: later, time_ns=time.time_ns))
+
+    assert worker.version("catalogo") == 456

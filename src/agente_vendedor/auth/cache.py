@@ -52,8 +52,6 @@ class UsuariosVigentes:
         self._max_age = max_age
         self._entries: dict[int, tuple[int, float, UsuarioActual | None]] = {}
         self._lock = threading.Lock()
-        # An in-process cache answers `version` without I/O, so a fresh entry can be read on the event loop.
-        self.version_is_local = cache.local
 
     def peek(self, user_id: int, version: int | None = None) -> Any:
         """The fresh entry for `user_id` (a user or None), or `MISSING` when it must be read from the database."""
@@ -89,8 +87,10 @@ class UsuariosVigentes:
         return UsuarioActual(row.id, row.email, row.rol, row.activo) if row is not None else None
 
     def cached(self, user_id: int) -> Any:
-        """Like `peek`, but only when that needs no I/O (in-process cache); `MISSING` otherwise."""
-        return self.peek(user_id) if self.version_is_local else MISSING
+        """Like `peek`, but only when the version is known without waiting on the network (`MISSING` otherwise):
+        a fresh entry can then be read on the event loop."""
+        version = self._cache.known_version(NAMESPACE)
+        return MISSING if version is None else self.peek(user_id, version)
 
 
 class TokensVerificados:

@@ -5,7 +5,10 @@ in every worker that shares the store.
 
 With Redis, each worker also keeps the values it has read or written lately (`RedisCache`'s near copy): a key
 embeds its namespace's version, so what is stored under it is never replaced by something newer under the same key,
-and a copy is as good as Redis's own until Redis would have expired it. Only the version is asked of Redis per read.
+and a copy is as good as Redis's own until Redis would have expired it. Versions are not asked of Redis on every read
+either: a bump announces its namespace on a Redis channel, every worker listens, and a worker trusts a version it
+read until a notice names its namespace (`_VersionNotices`). A steady catalog page or user check then costs no
+round trip to Redis.
 
 Redis down (policy): the cache is bypassed (every read goes to the database; a per-process copy would serve
 other workers' stale data), a warning is logged once per outage and Redis is tried again every few seconds.
@@ -14,6 +17,7 @@ A bump that could not reach Redis is replayed before the next operation that doe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
@@ -31,6 +35,8 @@ logger = logging.getLogger("agente_vendedor.cache")
 T = TypeVar("T")
 REDIS_TIMEOUT_SECONDS = 1.0
 REDIS_RETRY_SECONDS = 3.0
+VERSION_CONFIRM_SECONDS = 1.0
+"""A version no notice has named is still read again from Redis after this long (a silently dead subscription)."""
 NEAR_COPY_BYTES = 4 * 1024 * 1024
 """Per worker, at most this many bytes of values read from or written to Redis are kept in process."""
 _unique = itertools.count(1)
@@ -38,9 +44,6 @@ _unique = itertools.count(1)
 
 class Cache(Protocol):
     """What the services need from a cache."""
-
-    local: bool
-    """True when every call is answered in process (no I/O): it may then be made on the event loop."""
 
     def get(self, key: str) -> bytes | None:
         """The stored value, or None when absent or expired."""
@@ -55,11 +58,16 @@ class Cache(Protocol):
     def bump(self, namespace: str) -> None:
         """Invalidate every entry of the namespace."""
 
+    def known_version(self, namespace: str) -> int | None:
+        """The namespace's current version when this process can tell it without waiting on the network (it may
+        then be asked on the event loop); None when only `version` can."""
+
+    def peek(self, key: str) -> bytes | None:
+        """The stored value when this process holds it (no network, no waiting); None otherwise."""
+
 
 class MemoryCache:
     """Per-process cache; enough for one worker."""
-
-    local = True
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._data: dict[str, tuple[float, bytes]] = {}
@@ -97,6 +105,151 @@ class MemoryCache:
             for key in [k for k in self._data if k.startswith(stale)]:
                 del self._data[key]
 
+    def known_version(self, namespace: str) -> int | None:
+        """Always known: it is this process's own."""
+        return self.version(namespace)
+
+    def peek(self, key: str) -> bytes | None:
+        """As `get`: every value is in process."""
+        return self.get(key)
+
+
+class _VersionNotices:
+    """The namespace versions a worker may use without asking Redis: each one read since the last notice naming it.
+
+    `RedisCache.bump` publishes the namespace on a channel after setting its new version, and waits until its own
+    subscription has received the notice: Redis writes a message to every subscriber in the same pass, so by the
+    time a bump returns, every worker's next look at its subscription finds it and reads that version again.
+    Nothing is trusted while the subscription is not up (before the first `version`, after any error, after the
+    client reconnected by itself and may have missed notices), and no version longer than VERSION_CONFIRM_SECONDS
+    (a connection that died without a word delivers no notices and raises no error).
+    """
+
+    def __init__(self, client: Any, channel: str, errors: type[Exception]) -> None:
+        self._client = client
+        self._channel = channel
+        self._errors = errors
+        self._subscription: Any = None
+        self._connections = 0
+        self._known: dict[str, tuple[int, float]] = {}  # namespace -> (version, monotonic time to read it again)
+        self._epoch = 0  # bumped by every notice: a version read before one may be stale
+        self._lock = threading.Lock()
+
+    def subscribe(self) -> None:
+        """Listen for notices, if not yet (blocks up to Redis's timeout: never from the event loop)."""
+        with self._lock:
+            if self._subscription is not None:
+                return
+            subscription = _subscription_class()(self._client.connection_pool)
+            try:
+                subscription.subscribe(self._channel)
+                confirmed = subscription.get_message(timeout=REDIS_TIMEOUT_SECONDS)
+            except self._errors:
+                subscription.close()
+                raise
+            if confirmed is None or confirmed.get("type") != "subscribe":
+                subscription.close()
+                return
+            self._subscription = subscription
+            self._connections = subscription.connections
+            self._forget_all()
+
+    def known(self, namespace: str, *, wait: bool = True) -> tuple[int | None, int]:
+        """The version to trust (None: read it from Redis) and the epoch to give `read` with what Redis says.
+
+        Reads pending notices first; never waits on the network. With `wait=False` it does not wait for the lock
+        either (a bump holds it while its notice comes back) and answers None instead.
+        """
+        if not self._lock.acquire(blocking=wait):
+            return None, -1
+        try:
+            if not self._drain():
+                return None, self._epoch
+            item = self._known.get(namespace)
+            if item is not None and time.monotonic() < item[1]:
+                return item[0], self._epoch
+            return None, self._epoch
+        finally:
+            self._lock.release()
+
+    def read(self, namespace: str, version: int, epoch: int) -> None:
+        """Trust `version`, just read from Redis, unless a notice arrived since `known` handed out `epoch`."""
+        with self._lock:
+            if self._subscription is not None and epoch == self._epoch and self._drain() and epoch == self._epoch:
+                self._known[namespace] = (version, time.monotonic() + VERSION_CONFIRM_SECONDS)
+
+    def announce(self, namespace: str) -> None:
+        """After a bump: forget the namespace here, publish it, and return once this worker has the notice back."""
+        token = f"{namespace} {next(_unique)}:{time.time_ns()}".encode()
+        with self._lock:
+            self._known.pop(namespace, None)
+            self._epoch += 1
+            self._client.publish(self._channel, token)
+            if self._subscription is None:
+                return
+            deadline = time.monotonic() + REDIS_TIMEOUT_SECONDS
+            try:
+                while (remaining := deadline - time.monotonic()) > 0:
+                    message = self._subscription.get_message(timeout=remaining)
+                    if message is not None:
+                        self._apply(message)
+                        if message.get("data") == token:
+                            return
+            except self._errors:
+                pass
+            self._drop()  # our own notice did not come back: trust nothing until subscribed again
+
+    def _drain(self) -> bool:
+        """Apply the notices waiting on the subscription; False when there is none to trust (lock held)."""
+        subscription = self._subscription
+        if subscription is None:
+            return False
+        try:
+            while (message := subscription.get_message(timeout=0.0)) is not None:
+                self._apply(message)
+        except self._errors:
+            self._drop()
+            return False
+        if subscription.connections != self._connections:  # reconnected by the client: notices may be lost
+            self._connections = subscription.connections
+            self._forget_all()
+        return True
+
+    def _apply(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "message" and isinstance(message.get("data"), bytes):
+            namespace = message["data"].split(b" ", 1)[0].decode()
+            self._known.pop(namespace, None)
+            self._epoch += 1
+
+    def _forget_all(self) -> None:
+        self._known.clear()
+        self._epoch += 1
+
+    def _drop(self) -> None:
+        subscription, self._subscription = self._subscription, None
+        self._forget_all()
+        if subscription is not None:
+            try:
+                subscription.close()
+            except self._errors:
+                pass
+
+
+@functools.cache
+def _subscription_class() -> type:
+    """redis-py's PubSub, counting its connections: it reconnects and subscribes again on its own after an error,
+    and notices published in between are lost."""
+    from redis.client import PubSub
+
+    class CountedPubSub(PubSub):
+        connections = 0
+
+        def on_connect(self, connection: Any) -> None:
+            self.connections += 1
+            super().on_connect(connection)
+
+    return CountedPubSub
+
 
 class RedisCache:
     """Cache shared by every worker through Redis; while Redis is unreachable it caches nothing and never raises.
@@ -104,8 +257,6 @@ class RedisCache:
     A version is a fresh nanosecond stamp rather than a counter: after Redis restarts empty, a counter would start
     again at 0 and reach numbers whose keys an in-flight request could have written before the restart.
     """
-
-    local = False
 
     def __init__(self, url: str, prefix: str = "agente-vendedor:cache") -> None:
         import redis  # only with REDIS_URL: a worker without Redis does not carry the client (about 7 MB)
@@ -121,6 +272,7 @@ class RedisCache:
         self._pending_bumps: set[str] = set()
         self._near: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # key -> (monotonic expiry, value)
         self._near_bytes = 0
+        self._notices = _VersionNotices(self._redis, f"{prefix}:versiones", redis.RedisError)
 
     def _call(self, action: Callable[[], T], fallback: T) -> T:
         """Run a Redis command; on failure log (once per outage), skip Redis for a few seconds, return `fallback`."""
@@ -147,6 +299,7 @@ class RedisCache:
             pending = sorted(self._pending_bumps)
         for namespace in pending:
             self._redis.set(self._version_key(namespace), time.time_ns())
+            self._notices.announce(namespace)
             with self._lock:
                 self._pending_bumps.discard(namespace)
 
@@ -160,13 +313,9 @@ class RedisCache:
         time Redis will keep it (one round trip), and then remembered until then.
         """
         now = time.monotonic()
-        with self._lock:
-            near = self._near.get(key)
-            if near is not None:
-                if near[0] > now:
-                    self._near.move_to_end(key)
-                    return near[1]
-                self._forget(key)
+        near = self.peek(key)
+        if near is not None:
+            return near
         full_key = f"{self._prefix}:{key}"
 
         def fetch() -> list[Any]:
@@ -206,15 +355,25 @@ class RedisCache:
             self._near_bytes -= len(item[1])
 
     def version(self, namespace: str) -> int:
-        """The namespace's current version (created on first use); a never-repeated one while Redis is unreachable."""
+        """The namespace's current version (created on first use); a never-repeated one while Redis is unreachable.
+
+        The one this worker read last, as long as no notice has named the namespace since (`_VersionNotices`);
+        otherwise read from Redis.
+        """
 
         def read() -> int:
+            self._notices.subscribe()
+            known, epoch = self._notices.known(namespace)
+            if known is not None:
+                return known
             key = self._version_key(namespace)
             value = self._redis.get(key)
             if value is None:
                 self._redis.set(key, time.time_ns(), nx=True)
                 value = self._redis.get(key)
-            return int(value) if isinstance(value, bytes) else 0
+            version = int(value) if isinstance(value, bytes) else 0
+            self._notices.read(namespace, version, epoch)
+            return version
 
         # A negative, per-call version: no key built with it can be found, so an outage never serves an old entry.
         return self._call(read, -next(_unique))
@@ -224,6 +383,24 @@ class RedisCache:
         with self._lock:
             self._pending_bumps.add(namespace)
         self._call(lambda: None, None)  # replays the pending bump now, or on the next call that reaches Redis
+
+    def known_version(self, namespace: str) -> int | None:
+        """The version this worker read and no notice has named since; None when Redis must be asked (or is down)."""
+        if time.monotonic() < self._down_until or self._pending_bumps:
+            return None
+        return self._notices.known(namespace, wait=False)[0]
+
+    def peek(self, key: str) -> bytes | None:
+        """The value from this worker's near copy, while Redis would still hold it; None otherwise."""
+        with self._lock:
+            near = self._near.get(key)
+            if near is None:
+                return None
+            if near[0] > time.monotonic():
+                self._near.move_to_end(key)
+                return near[1]
+            self._forget(key)
+            return None
 
 
 def create_cache(redis_url: str | None, *, namespace: str = "") -> Cache:

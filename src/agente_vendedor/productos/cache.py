@@ -72,8 +72,12 @@ def list_cached(
 def peek_page(
     *, cache: Cache, skip: int, limit: int, categoria: str | None, activo: bool | None
 ) -> tuple[bytes, int] | None:
-    """A cached catalog page (JSON bytes, total) when fresh, without producing it; None on a miss."""
-    data = cache.get(_full_key(cache, _page_key(skip, limit, categoria, activo)))
+    """A cached catalog page (JSON bytes, total) when fresh and in this process (no network, no waiting, so it may
+    be asked on the event loop); None otherwise."""
+    version = cache.known_version(NAMESPACE)
+    if version is None:
+        return None
+    data = cache.peek(f"{NAMESPACE}:v{version}:{_page_key(skip, limit, categoria, activo)}")
     if data is None:
         return None
     _HIT.inc()

@@ -60,12 +60,8 @@ async def listar_productos(
 ) -> Response:
     """Lista el catálogo con paginación y filtros (con caché); `X-Total-Count` lleva el total."""
     cache = request.app.state.cache
-    # An in-process hit needs no I/O: answered on the event loop, no thread, no session, no database connection.
-    hit = (
-        catalog_cache.peek_page(cache=cache, skip=skip, limit=limit, categoria=categoria, activo=activo)
-        if cache.local
-        else None
-    )
+    # A hit this worker holds needs no I/O: answered on the event loop, no thread, no session, no database connection.
+    hit = catalog_cache.peek_page(cache=cache, skip=skip, limit=limit, categoria=categoria, activo=activo)
     if hit is None:
         factory = request.app.state.session_factory
         hit = await run_sync(_pagina, factory, skip, limit, categoria, activo, _cache(request))
