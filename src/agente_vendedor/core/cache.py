@@ -117,9 +117,10 @@ class MemoryCache:
 class _VersionNotices:
     """The namespace versions a worker may use without asking Redis: each one read since the last notice naming it.
 
-    `RedisCache.bump` publishes the namespace on a channel after setting its new version, and waits until its own
-    subscription has received the notice: Redis writes a message to every subscriber in the same pass, so by the
-    time a bump returns, every worker's next look at its subscription finds it and reads that version again.
+    `RedisCache.bump` sets the namespace's new version and publishes its name on a channel in one pipeline. Redis
+    queues the notice for every subscriber before it answers the publisher and writes them all in the same pass of
+    its event loop, so a request that reaches any worker after the bump's has returned finds the notice on that
+    worker's subscription (every look at a version reads the pending notices first) and reads the version again.
     Nothing is trusted while the subscription is not up (before the first `version`, after any error, after the
     client reconnected by itself and may have missed notices), and no version longer than VERSION_CONFIRM_SECONDS
     (a connection that died without a word delivers no notices and raises no error).
@@ -178,26 +179,20 @@ class _VersionNotices:
             if self._subscription is not None and epoch == self._epoch and self._drain() and epoch == self._epoch:
                 self._known[namespace] = (version, time.monotonic() + VERSION_CONFIRM_SECONDS)
 
-    def announce(self, namespace: str) -> None:
-        """After a bump: forget the namespace here, publish it, and return once this worker has the notice back."""
-        token = f"{namespace} {next(_unique)}:{time.time_ns()}".encode()
+    def announce(self, namespace: str, version_key: str, version: int) -> None:
+        """Set the namespace's new version and publish its name, in one round trip; forget it here before and after
+        (a read that started before the write may have trusted the old version in between)."""
+        self._forget(namespace)
+        pipe = self._client.pipeline(transaction=False)
+        pipe.set(version_key, version)
+        pipe.publish(self._channel, namespace.encode())
+        pipe.execute()
+        self._forget(namespace)
+
+    def _forget(self, namespace: str) -> None:
         with self._lock:
             self._known.pop(namespace, None)
             self._epoch += 1
-            self._client.publish(self._channel, token)
-            if self._subscription is None:
-                return
-            deadline = time.monotonic() + REDIS_TIMEOUT_SECONDS
-            try:
-                while (remaining := deadline - time.monotonic()) > 0:
-                    message = self._subscription.get_message(timeout=remaining)
-                    if message is not None:
-                        self._apply(message)
-                        if message.get("data") == token:
-                            return
-            except self._errors:
-                pass
-            self._drop()  # our own notice did not come back: trust nothing until subscribed again
 
     def _drain(self) -> bool:
         """Apply the notices waiting on the subscription; False when there is none to trust (lock held)."""
@@ -217,7 +212,7 @@ class _VersionNotices:
 
     def _apply(self, message: dict[str, Any]) -> None:
         if message.get("type") == "message" and isinstance(message.get("data"), bytes):
-            namespace = message["data"].split(b" ", 1)[0].decode()
+            namespace = message["data"].decode()
             self._known.pop(namespace, None)
             self._epoch += 1
 
@@ -298,8 +293,7 @@ class RedisCache:
         with self._lock:
             pending = sorted(self._pending_bumps)
         for namespace in pending:
-            self._redis.set(self._version_key(namespace), time.time_ns())
-            self._notices.announce(namespace)
+            self._notices.announce(namespace, self._version_key(namespace), time.time_ns())
             with self._lock:
                 self._pending_bumps.discard(namespace)
 
