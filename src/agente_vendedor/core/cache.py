@@ -159,7 +159,7 @@ class _VersionNotices:
         """The version to trust (None: read it from Redis) and the epoch to give `read` with what Redis says.
 
         Reads pending notices first; never waits on the network. With `wait=False` it does not wait for the lock
-        either (a bump holds it while its notice comes back) and answers None instead.
+        either (another thread is reading the subscription) and answers None instead.
         """
         if not self._lock.acquire(blocking=wait):
             return None, -1
