@@ -335,14 +335,14 @@ class RedisCache:
         if len(value) > NEAR_COPY_BYTES // 8:
             return
         with self._lock:
-            self._forget(key)
+            self._drop_near(key)
             self._near[key] = (expires, value)
             self._near_bytes += len(value)
             while self._near_bytes > NEAR_COPY_BYTES:
                 _key, (_expires, dropped) = self._near.popitem(last=False)
                 self._near_bytes -= len(dropped)
 
-    def _forget(self, key: str) -> None:
+    def _drop_near(self, key: str) -> None:
         """Drop `key` from the near copy (the caller holds the lock)."""
         item = self._near.pop(key, None)
         if item is not None:
@@ -393,7 +393,7 @@ class RedisCache:
             if near[0] > time.monotonic():
                 self._near.move_to_end(key)
                 return near[1]
-            self._forget(key)
+            self._drop_near(key)
             return None
 
 
