@@ -30,13 +30,13 @@ def marcar_escrito(session: Session) -> None:
     mark_written(session, NAMESPACE)
 
 
-def _full_key(cache: Cache, key: str) -> str:
-    return f"{NAMESPACE}:v{cache.version(NAMESPACE)}:{key}"
+def _full_key(version: int, key: str) -> str:
+    return f"{NAMESPACE}:v{version}:{key}"
 
 
 def cached(cache: Cache, key: str, ttl: int, produce: Callable[[], bytes]) -> bytes:
     """The bytes under `key` in the current catalog version, produced and stored on a miss."""
-    full_key = _full_key(cache, key)
+    full_key = _full_key(cache.version(NAMESPACE), key)
     hit = cache.get(full_key)
     if hit is not None:
         _HIT.inc()
@@ -77,7 +77,7 @@ def peek_page(
     version = cache.known_version(NAMESPACE)
     if version is None:
         return None
-    data = cache.peek(f"{NAMESPACE}:v{version}:{_page_key(skip, limit, categoria, activo)}")
+    data = cache.peek(_full_key(version, _page_key(skip, limit, categoria, activo)))
     if data is None:
         return None
     _HIT.inc()
